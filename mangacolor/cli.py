@@ -1,0 +1,306 @@
+"""Command line: one subcommand per workflow step (what each Snakemake rule calls), plus `colorize` for users.
+
+Each subcommand only parses arguments and calls the module that holds the step; imports are lazy so that
+`mangacolor --help` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _ints(text: str) -> list[int]:
+    return [int(t) for t in text.split(",") if t]
+
+
+def _strs(text: str) -> list[str]:
+    return [t for t in text.split(",") if t]
+
+
+def _threads(n: int) -> None:
+    import os
+
+    import torch
+
+    torch.set_num_threads(max(1, min(n, os.cpu_count() or 1)))
+
+
+def _feature_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default="hed", help="hed | imagenet | random | path to a .pth state dict")
+    p.add_argument("--layers", type=_ints, default=[8, 15], help="comma-separated vgg16().features indices")
+    p.add_argument("--grid", type=int, default=56)
+    p.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--compression", choices=["none", "lzf", "gzip"], default="none")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+
+
+def cmd_pages(a):
+    from .pages import folder_pages, synthetic_pages, write_page_folder
+
+    if a.color:
+        pages = folder_pages(a.color, a.bw, a.chapter)
+    else:
+        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages)
+    n = write_page_folder(pages, a.out)
+    print(f"{a.out}: {n} pages of chapter {a.chapter}")
+
+
+def cmd_tiles(a):
+    from .tilestore import write_tiles
+
+    write_tiles(a.pages, a.out, a.canvas, a.tile, a.drop_blank)
+
+
+def _extractor(a):
+    from .backbone import Hypercolumns
+
+    _threads(a.threads)
+    return Hypercolumns.from_weights(a.weights, a.layers, a.grid, seed=a.seed)
+
+
+def cmd_hypercolumns(a):
+    import h5py
+
+    from .hypercolumns import extract_to_h5
+
+    model = _extractor(a)
+    with h5py.File(a.tiles, "r") as f:
+        extract_to_h5(f["gray"], a.out, model, batch_size=a.batch_size, device=a.device,
+                      precision=a.precision, compression=None if a.compression == "none" else a.compression)
+
+
+def cmd_edges(a):
+    from .backbone import save_edge_figure
+    from .pages import load_page_folder
+
+    _, pages = load_page_folder(a.pages)
+    _, bw = next(pages)
+    save_edge_figure(bw, a.out)
+
+
+def cmd_bins(a):
+    from .labels import write_bins
+
+    write_bins(a.tiles, a.out, a.step, a.rule, a.lam)
+
+
+def cmd_labels(a):
+    from .labels import write_labels
+
+    write_labels(a.tiles, a.bins, a.out, a.grid, a.k, a.sigma)
+
+
+def cmd_train(a):
+    from .labels import load_bins
+    from .runs import annotate_run
+    from .train import train
+
+    _threads(a.threads)
+    bins = load_bins(a.bins)
+    out_dir = Path(a.out).parent
+    train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
+          batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
+          centers=bins["centers"], widths=a.widths, val_fraction=a.val_fraction)
+    annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
+
+
+def cmd_crops(a):
+    from .chapter_colorize import write_crops
+
+    write_crops(a.pages, a.out, _extractor(a), strategies=a.strategies, overlap_stride=a.overlap_stride,
+                contour_min_area=a.contour_min_area, canvas=a.canvas, tile=a.tile, batch_size=a.batch_size,
+                device=a.device, precision=a.precision)
+
+
+def cmd_colorize_chapter(a):
+    from .chapter_colorize import colorize_chapter
+
+    _threads(a.threads)
+    colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature)
+
+
+def cmd_metrics(a):
+    from .evaluate import write_metrics
+
+    write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile)
+
+
+def cmd_figure(a):
+    from . import figures
+
+    figures.main(a)
+
+
+def cmd_report(a):
+    from .report import write_report
+
+    write_report(a)
+
+
+def cmd_colorize(a):
+    from .user_colorize import colorize_pages
+
+    _threads(a.threads)
+    colorize_pages(a.pages, a.model, a.strategy, a.out, device=a.device)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mangacolor", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("pages", help="generate or import a chapter's pages")
+    p.add_argument("--chapter", required=True)
+    p.add_argument("--series-seed", type=int, default=2016)
+    p.add_argument("--n-pages", type=int, default=6)
+    p.add_argument("--color", help="folder of colour pages (instead of the synthetic series)")
+    p.add_argument("--bw", help="folder of matching B&W pages (optional)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_pages)
+
+    p = sub.add_parser("tiles", help="pad and tile a page folder into HDF5")
+    p.add_argument("--pages", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--canvas", type=int, default=1344)
+    p.add_argument("--tile", type=int, default=224)
+    p.add_argument("--drop-blank", dest="drop_blank", action="store_true", default=True)
+    p.add_argument("--keep-blank", dest="drop_blank", action="store_false")
+    p.set_defaults(func=cmd_tiles)
+
+    p = sub.add_parser("hypercolumns", help="VGG16 hypercolumns of a chapter's B&W tiles into HDF5")
+    p.add_argument("--tiles", required=True)
+    p.add_argument("--out", required=True)
+    _feature_args(p)
+    p.set_defaults(func=cmd_hypercolumns)
+
+    p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
+    p.add_argument("--pages", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_edges)
+
+    p = sub.add_parser("bins", help="ab bins, prior and rebalancing weights of the training chapters")
+    p.add_argument("--tiles", nargs="+", required=True)
+    p.add_argument("--step", type=int, default=10)
+    p.add_argument("--rule", default="gamut")
+    p.add_argument("--lam", type=float, default=0.5)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_bins)
+
+    p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
+    p.add_argument("--tiles", required=True)
+    p.add_argument("--bins", required=True)
+    p.add_argument("--grid", type=int, default=56)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--sigma", type=float, default=5.0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_labels)
+
+    p = sub.add_parser("train", help="train one model (kind x optimiser)")
+    p.add_argument("--features", nargs="+", required=True)
+    p.add_argument("--labels", nargs="+", required=True)
+    p.add_argument("--tiles", nargs="+", required=True, help="tiles files (sample images for the figures)")
+    p.add_argument("--bins", required=True)
+    p.add_argument("--kind", choices=["classification", "regression"], required=True)
+    p.add_argument("--optimizer", choices=["sgd", "adadelta", "adam"], required=True)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--rebalance", dest="rebalance", action="store_true", default=True)
+    p.add_argument("--no-rebalance", dest="rebalance", action="store_false")
+    p.add_argument("--widths", type=_ints, default=[128])
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("crops", help="model inputs of every strategy for a chapter, with their hypercolumns")
+    p.add_argument("--pages", required=True)
+    p.add_argument("--strategies", type=_strs, default=["tiles", "overlap", "page", "contours"])
+    p.add_argument("--overlap-stride", type=int, default=112)
+    p.add_argument("--contour-min-area", type=int, default=50176)
+    p.add_argument("--canvas", type=int, default=1344)
+    p.add_argument("--tile", type=int, default=224)
+    p.add_argument("--out", required=True)
+    _feature_args(p)
+    p.set_defaults(func=cmd_crops)
+
+    p = sub.add_parser("colorize-chapter", help="colourise a test chapter with every strategy")
+    p.add_argument("--crops", required=True)
+    p.add_argument("--pages", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--bins", required=True)
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], default="annealed_mean")
+    p.add_argument("--temperature", type=float, default=0.38)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_colorize_chapter)
+
+    p = sub.add_parser("metrics", help="per-page, per-strategy metrics with baselines")
+    p.add_argument("--pages", required=True)
+    p.add_argument("--bins", required=True)
+    p.add_argument("--colorized", required=True)
+    p.add_argument("--baseline", help="colourised chapter of the regression model")
+    p.add_argument("--canvas", type=int, default=1344)
+    p.add_argument("--tile", type=int, default=224)
+    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-csv", required=True)
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("figure", help="draw one of the run's figures")
+    p.add_argument("name", choices=["bins", "loss-curves", "stages", "collapse", "pages", "contour-aspect",
+                                    "contour-overlay"])
+    p.add_argument("--bins")
+    p.add_argument("--histories", nargs="+")
+    p.add_argument("--samples")
+    p.add_argument("--title")
+    p.add_argument("--pages", nargs="+")
+    p.add_argument("--colorized", nargs="+")
+    p.add_argument("--n-pages", type=int, default=2)
+    p.add_argument("--min-area", type=int, default=50176)
+    p.add_argument("--seams")
+    p.add_argument("--dpi", type=int, default=100)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser("report", help="assemble results/{chapter} with index.html")
+    p.add_argument("--chapter", required=True)
+    p.add_argument("--figures-from", nargs="+", required=True)
+    p.add_argument("--panels", required=True)
+    p.add_argument("--metrics", nargs=2, required=True)
+    p.add_argument("--colorized", required=True)
+    p.add_argument("--config-json", required=True)
+    p.add_argument("--benchmarks", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("colorize", help="colourise your own B&W pages with a trained model")
+    p.add_argument("pages", nargs="+", help="images or folders of images (never modified)")
+    p.add_argument("--model", required=True, help="a model.pt written by the train rule")
+    p.add_argument("--strategy", choices=["tiles", "overlap", "page", "contours"], default="contours")
+    p.add_argument("-o", "--out", required=True, help="output folder (created; must not be an input folder)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=cmd_colorize)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .config import ConfigError
+    from .pages import PageError
+
+    try:
+        args.func(args)
+    except (PageError, ConfigError, FileNotFoundError) as exc:
+        print(f"mangacolor {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Config checks the JSON schema cannot express, and the path tags that say what an output depends on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+LAYER_SETS = {"full": (3, 8, 15, 22)}
+
+
+class ConfigError(ValueError):
+    """A config value that is wrong; the message names the key."""
+
+
+def check_config(config: dict) -> None:
+    """Cross-key checks run after schema validation (which already applied defaults)."""
+    chapters = config["chapters"]
+    for key in ("train", "test"):
+        unknown = [c for c in config[key] if c not in chapters]
+        if unknown:
+            raise ConfigError(f"config {key}: chapter(s) {', '.join(unknown)} not defined under `chapters`")
+    both = sorted(set(config["train"]) & set(config["test"]))
+    if both:
+        raise ConfigError(f"config test: chapter(s) {', '.join(both)} are also in `train`; test chapters never train")
+    tiling = config["tiling"]
+    if tiling["canvas"] % tiling["tile"]:
+        raise ConfigError(f"config tiling.tile: {tiling['tile']} does not divide tiling.canvas {tiling['canvas']}")
+    kind, optimiser = config["colorize"]["model"].split("-")
+    if optimiser not in config["training"]["runs"].get(kind, []):
+        raise ConfigError(f"config colorize.model: {kind}-{optimiser} is not trained; add {optimiser} to "
+                          f"training.runs.{kind}")
+    if "classification" not in config["training"]["runs"] or not config["training"]["runs"]["classification"]:
+        raise ConfigError("config training.runs.classification: at least one optimiser is needed")
+    for name, chapter in chapters.items():
+        for key in ("color", "bw"):
+            if key in chapter and not Path(chapter[key]).is_dir():
+                raise ConfigError(f"config chapters.{name}.{key}: folder {chapter[key]} does not exist")
+    weights = config["features"]["weights"]
+    if weights not in ("hed", "imagenet", "random") and not Path(weights).is_file():
+        raise ConfigError(f"config features.weights: {weights!r} is neither hed, imagenet, random nor an existing "
+                          ".pth file")
+
+
+def layers_tag(layers) -> str:
+    return "_".join(str(i) for i in layers)
+
+
+def tiles_tag(tiling: dict) -> str:
+    """Everything tiles depend on: canvas, tile size, blank-tile policy."""
+    return f"c{tiling['canvas']}-t{tiling['tile']}" + ("" if tiling["drop_blank"] else "-keepblank")
+
+
+def feature_tag(features: dict) -> str:
+    """Everything hypercolumns depend on besides the tiles (never the bins): weights, layers, grid, precision."""
+    weights = features["weights"]
+    if weights not in ("hed", "imagenet", "random"):
+        weights = Path(weights).stem
+    return f"vgg16-{weights}-l{layers_tag(features['layers'])}-g{features['grid']}-{features['precision']}"
+
+
+def bins_tag(bins: dict) -> str:
+    """Everything the bin grid depends on: gamut rule and step."""
+    return f"{bins['rule']}-s{bins['step']}"
+
+
+def normalise_config(config: dict) -> None:
+    """Resolve aliases in place (``features.layers: full``) so that every rule sees plain values."""
+    layers = config["features"]["layers"]
+    if isinstance(layers, str):
+        config["features"]["layers"] = list(LAYER_SETS[layers])
+    for chapter in config["chapters"].values():
+        if chapter.get("source") == "synthetic":
+            chapter.setdefault("pages", 6)

@@ -1,0 +1,111 @@
+"""Training data: (hypercolumn features, labels) HDF5 pairs read lazily, one tile at a time.
+
+Each chapter has a features file (dataset ``x`` (N, C, G, G) float16) and a labels file (``idx`` (N, G, G, k)
+int16, ``w`` (N, G, G, k) float16, ``ab`` (N, G, G, 2) float16, ``hard`` (N, G, G) int16, ``page`` (N,) int32),
+tile for tile in the same order. Files are opened on first access in each process (DataLoader workers
+included), so memory is bounded by the batch and prefetch, not by the dataset size.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+class TileDataset(Dataset):
+    """Tiles of one or more chapters, concatenated in the order given.
+
+    An item is a dict of tensors, channels first as torch expects:
+    ``x`` (C, G, G) float32, ``idx`` (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target),
+    ``ab`` (2, G, G) float32, ``hard`` (G, G) int64, ``index`` () int64 (position in this dataset).
+    """
+
+    def __init__(self, features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike]):
+        if len(features) != len(labels) or not features:
+            raise ValueError(f"need one labels file per features file, got {len(features)} and {len(labels)}")
+        self.features = [Path(p) for p in features]
+        self.labels = [Path(p) for p in labels]
+        sizes, pages = [], []
+        for fp, lp in zip(self.features, self.labels):
+            with h5py.File(fp, "r") as f, h5py.File(lp, "r") as g:
+                n, c, gh, gw = f["x"].shape
+                if g["idx"].shape[:3] != (n, gh, gw) or g["ab"].shape != (n, gh, gw, 2):
+                    raise ValueError(f"{lp}: labels idx {g['idx'].shape} / ab {g['ab'].shape} do not match "
+                                     f"features x {f['x'].shape} in {fp}")
+                shape = (c, gh, gw, g["idx"].shape[3])
+                if sizes and shape != self.shape:
+                    raise ValueError(f"{fp}: (C, G, G, k) = {shape}, other chapters have {self.shape}")
+                self.shape = shape
+                sizes.append(n)
+                pages.append(g["page"][:].astype(np.int64))
+        self.in_channels, self.grid, _, self.k = self.shape
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        chapter = np.repeat(np.arange(len(sizes)), sizes)
+        #: (N, 2) int64: (chapter number in the order given, page index) of every tile.
+        self.pages = np.stack([chapter, np.concatenate(pages)], axis=1)
+        self._files: list[tuple[h5py.File, h5py.File]] | None = None
+        self._pid: int | None = None
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def _open(self) -> list[tuple[h5py.File, h5py.File]]:
+        # h5py handles must not cross a fork: each process (DataLoader worker) opens its own.
+        if self._files is None or self._pid != os.getpid():
+            self._files = [(h5py.File(fp, "r"), h5py.File(lp, "r")) for fp, lp in zip(self.features, self.labels)]
+            self._pid = os.getpid()
+        return self._files
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_files"], state["_pid"] = None, None
+        return state
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        i = int(i)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        c = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        j = i - int(self.offsets[c])
+        f, g = self._open()[c]
+        return {
+            "x": torch.from_numpy(f["x"][j]).float(),
+            "idx": torch.from_numpy(g["idx"][j]).long().permute(2, 0, 1),
+            "w": torch.from_numpy(g["w"][j]).float().permute(2, 0, 1),
+            "ab": torch.from_numpy(g["ab"][j]).float().permute(2, 0, 1),
+            "hard": torch.from_numpy(g["hard"][j]).long(),
+            "index": torch.tensor(i, dtype=torch.int64),
+        }
+
+    def close(self) -> None:
+        for f, g in self._files or []:
+            f.close()
+            g.close()
+        self._files = None
+
+
+def split_by_page(pages: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split tiles into (train, val) index arrays so that no page has tiles on both sides.
+
+    ``pages`` (N, 2) identifies each tile's page as (chapter, page) (``TileDataset.pages``); a 1-D array is
+    read as page numbers of a single chapter. round(val_fraction * pages) whole pages, drawn with ``seed``,
+    go to validation: at least one when val_fraction > 0 and there are two pages or more, never all of them.
+    """
+    pages = np.asarray(pages)
+    if pages.ndim == 1:
+        pages = np.stack([np.zeros_like(pages), pages], axis=1)
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    unique, tile_page = np.unique(pages, axis=0, return_inverse=True)
+    tile_page = tile_page.reshape(-1)
+    n_val = int(round(val_fraction * len(unique)))
+    if val_fraction > 0 and len(unique) > 1:
+        n_val = min(max(n_val, 1), len(unique) - 1)
+    val_pages = np.random.default_rng(seed).permutation(len(unique))[:n_val]
+    is_val = np.isin(tile_page, val_pages)
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)

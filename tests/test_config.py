@@ -1,0 +1,88 @@
+"""Config safety: unknown keys, wrong types and out-of-range values are rejected with the key's name."""
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from mangacolor.config import ConfigError, bins_tag, check_config, feature_tag, normalise_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def checked(config):
+    config = copy.deepcopy(config)
+    validate(config, SCHEMA)
+    normalise_config(config)
+    check_config(config)
+    return config
+
+
+def test_default_config_is_valid_and_complete():
+    config = checked(DEFAULT)
+    assert config["bins"]["step"] == 10 and config["features"]["layers"] == [8, 15]
+    assert set(config["test"]).isdisjoint(config["train"])
+
+
+def test_defaults_fill_missing_sections():
+    config = checked({"chapters": {"a": {"source": "synthetic"}, "b": {"source": "synthetic", "pages": 2}},
+                      "train": ["a"], "test": ["b"]})
+    assert config["tiling"] == {"canvas": 1344, "tile": 224, "drop_blank": True}
+    assert config["chapters"]["a"]["pages"] == 6
+    assert config["features"]["grid"] == 56
+
+
+@pytest.mark.parametrize("path, value, key", [
+    (("bins", "colour_step"), 10, "colour_step"),          # unknown key
+    (("features", "grid"), "big", "grid"),                  # wrong type
+    (("bins", "step"), 0, "step"),                          # out of range
+    (("training", "epochs"), -1, "epochs"),
+    (("colorize", "strategies"), ["tiles", "magic"], "strategies"),
+    (("bins", "lambda"), 1.5, "lambda"),
+])
+def test_schema_rejects_with_key_name(path, value, key):
+    config = copy.deepcopy(DEFAULT)
+    section = config
+    for k in path[:-1]:
+        section = section[k]
+    section[path[-1]] = value
+    with pytest.raises(WorkflowError, match=key):
+        validate(config, SCHEMA)
+
+
+def test_unknown_top_level_key():
+    config = copy.deepcopy(DEFAULT)
+    config["epochz"] = 3
+    with pytest.raises(WorkflowError, match="epochz"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda c: c.update(test=["ch2"]), "test"),
+    (lambda c: c.update(train=["nope"]), "train"),
+    (lambda c: c["tiling"].update(tile=200), "tiling.tile"),
+    (lambda c: c["colorize"].update(model="classification-sgd") or c["training"]["runs"].update(
+        classification=["adam"]), "colorize.model"),
+    (lambda c: c["chapters"].update(mine={"color": "/no/such/folder"}), "chapters.mine.color"),
+    (lambda c: c["features"].update(weights="missing.pth"), "features.weights"),
+])
+def test_cross_key_checks_name_the_key(change, key):
+    config = copy.deepcopy(DEFAULT)
+    change(config)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        checked(config)
+
+
+def test_tags_separate_bin_and_feature_dependencies():
+    config = checked(DEFAULT)
+    other = copy.deepcopy(config)
+    other["bins"]["step"] = 20
+    assert bins_tag(other["bins"]) != bins_tag(config["bins"])
+    assert feature_tag(other["features"]) == feature_tag(config["features"])
+    full = copy.deepcopy(DEFAULT)
+    full["features"]["layers"] = "full"
+    assert checked(full)["features"]["layers"] == [3, 8, 15, 22]

@@ -1,0 +1,168 @@
+"""Training data and loop on tiny HDF5 chapters: page-wise validation split, outputs, determinism, resume."""
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mangacolor.data import TileDataset, split_by_page
+from mangacolor.models import predict
+from mangacolor.train import load_model, sample_epochs, train
+
+C, G, Q, K = 8, 8, 20, 5
+TILES_PER_PAGE = 3
+
+
+def centers_grid():
+    a, b = np.meshgrid(np.arange(5), np.arange(4), indexing="ij")
+    return (np.stack([a.ravel(), b.ravel()], 1) * 20.0 - 40).astype(np.float32)  # (Q, 2)
+
+
+def write_chapter(tmp_path, name, n, seed):
+    """Features with raw-activation scales; ab a function of two channels, soft-encoded on the bins."""
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(1.0, 1.0, (n, C, G, G)) * np.logspace(-1, 2, C).reshape(1, C, 1, 1)
+    ab = np.stack([x[:, 0] / x[:, 0].mean(), x[:, 7] / x[:, 7].mean()], -1) * 25 - 30
+    d = np.linalg.norm(ab[..., None, :] - centers_grid(), axis=-1)  # (n, G, G, Q)
+    idx = np.argsort(d, -1)[..., :K]
+    w = np.exp(-np.take_along_axis(d, idx, -1) ** 2 / (2 * 10.0 ** 2))
+    w /= w.sum(-1, keepdims=True)
+    fp, lp = tmp_path / f"features-{name}.h5", tmp_path / f"labels-{name}.h5"
+    with h5py.File(fp, "w") as f:
+        f.create_dataset("x", data=x.astype(np.float16), chunks=(1, C, G, G))
+    with h5py.File(lp, "w") as f:
+        f["idx"], f["w"] = idx.astype(np.int16), w.astype(np.float16)
+        f["ab"], f["hard"] = ab.astype(np.float16), idx[..., 0].astype(np.int16)
+        f["page"] = (np.arange(n) // TILES_PER_PAGE).astype(np.int32)
+    return fp, lp
+
+
+@pytest.fixture
+def chapters(tmp_path):
+    (f1, l1), (f2, l2) = write_chapter(tmp_path, "ch1", 24, 1), write_chapter(tmp_path, "ch2", 18, 2)
+    return [f1, f2], [l1, l2]
+
+
+def run(chapters, out_dir, **kw):
+    features, labels = chapters
+    args = dict(kind="classification", optimizer="sgd", centers=centers_grid(), epochs=4, lr=0.05, batch_size=8,
+                seed=3, threads=1, class_weights=np.linspace(0.5, 2, Q), widths=(16,), val_fraction=0.25,
+                sample_tiles=4, log=lambda s: None)
+    args.update(kw)
+    return train(features, labels, out_dir, **args)
+
+
+def weights(out_dir):
+    return torch.load(out_dir / "model.pt", weights_only=False)["state_dict"]
+
+
+def same_weights(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_dataset_concatenates_chapters_and_returns_channels_first_tensors(chapters):
+    ds = TileDataset(*chapters)
+    assert len(ds) == 42 and (ds.in_channels, ds.grid, ds.k) == (C, G, K)
+    item = ds[30]  # tile 6 of chapter 2
+    assert item["x"].shape == (C, G, G) and item["x"].dtype == torch.float32
+    assert item["idx"].shape == item["w"].shape == (K, G, G) and item["idx"].dtype == torch.int64
+    assert item["ab"].shape == (2, G, G) and item["hard"].shape == (G, G)
+    with h5py.File(chapters[0][1], "r") as f:
+        np.testing.assert_array_equal(item["x"].numpy(), f["x"][6].astype(np.float32))
+    with h5py.File(chapters[1][1], "r") as g:
+        np.testing.assert_array_equal(item["hard"].numpy(), g["hard"][6])
+        np.testing.assert_array_equal(item["idx"].permute(1, 2, 0).numpy(), g["idx"][6])
+    assert ds.pages[30].tolist() == [1, 2]
+    with pytest.raises(IndexError):
+        ds[42]
+
+
+def test_validation_split_keeps_whole_pages_apart(chapters):
+    pages = TileDataset(*chapters).pages  # both chapters number their pages from 0
+    train_idx, val_idx = split_by_page(pages, 0.25, seed=0)
+    assert sorted(np.concatenate([train_idx, val_idx]).tolist()) == list(range(len(pages)))
+    train_pages = {tuple(p) for p in pages[train_idx]}
+    val_pages = {tuple(p) for p in pages[val_idx]}
+    assert not train_pages & val_pages
+    assert len(val_pages) == round(0.25 * 14)  # 8 + 6 pages
+    again = split_by_page(pages, 0.25, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (train_idx, val_idx)))
+    assert len(split_by_page(pages, 0.0, seed=0)[1]) == 0
+    assert len(split_by_page(pages[:3], 0.5, seed=0)[1]) == 0  # a single page is never all held out
+
+
+def test_training_writes_model_history_and_samples(chapters, tmp_path):
+    out = tmp_path / "run"
+    history = run(chapters, out, optimizer="adam", lr=0.01, epochs=8)
+    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"]
+    assert history.epoch.tolist() == list(range(1, 9))
+    assert history.train_loss.iloc[-1] < history.train_loss.iloc[0]
+    assert history.val_top1.iloc[-1] > history.val_top1.iloc[0]
+    assert (history.val_top5 >= history.val_top1).all()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"), history, check_dtype=False)
+
+    model, meta = load_model(out / "model.pt")
+    assert (meta["kind"], meta["optimizer"], meta["epochs"], meta["n_bins"]) == ("classification", "adam", 8, Q)
+    x = TileDataset(*chapters)[0]["x"][None]
+    reference, _ = load_model(out / "model.pt")
+    assert torch.equal(predict(model, x), predict(reference, x))
+
+    samples = np.load(out / "samples.npz")
+    assert samples["epochs"].tolist() == sample_epochs(8) == [1, 2, 4, 8]
+    assert samples["epoch_8"].shape == samples["ab_true"].shape == (4, G, G, 2)
+    _, val_idx = split_by_page(TileDataset(*chapters).pages, 0.25, seed=3)
+    assert set(samples["tile_index"].tolist()) <= set(val_idx.tolist())
+
+
+def test_regression_head_trains_and_reports_quantised_accuracy(chapters, tmp_path):
+    history = run(chapters, tmp_path / "reg", kind="regression", optimizer="adam", lr=0.01, epochs=3)
+    assert history.train_loss.iloc[-1] < history.train_loss.iloc[0]
+    assert history.val_top1.between(0, 1).all() and (history.val_top5 >= history.val_top1).all()
+    assert np.load(tmp_path / "reg" / "samples.npz")["epoch_3"].shape == (4, G, G, 2)
+
+
+def test_same_seed_gives_identical_runs(chapters, tmp_path):
+    a, b = run(chapters, tmp_path / "a"), run(chapters, tmp_path / "b")
+    pd.testing.assert_frame_equal(a.drop(columns="seconds"), b.drop(columns="seconds"))
+    assert same_weights(weights(tmp_path / "a"), weights(tmp_path / "b"))
+    run(chapters, tmp_path / "c", seed=4)
+    assert not same_weights(weights(tmp_path / "a"), weights(tmp_path / "c"))
+
+
+@pytest.mark.parametrize("kind, optimizer", [("classification", "sgd"), ("regression", "adam"),
+                                             ("classification", "adadelta")])
+def test_interrupted_run_resumes_to_the_uninterrupted_weights(chapters, tmp_path, kind, optimizer):
+    straight = run(chapters, tmp_path / "straight", kind=kind, optimizer=optimizer, lr=None)
+
+    def interrupt_after_epoch_2(message):
+        if "epoch 2/4" in message:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(chapters, tmp_path / "resumed", kind=kind, optimizer=optimizer, lr=None, log=interrupt_after_epoch_2)
+    assert (tmp_path / "resumed" / "checkpoint.pt").exists() and not (tmp_path / "resumed" / "model.pt").exists()
+    messages = []
+    resumed = run(chapters, tmp_path / "resumed", kind=kind, optimizer=optimizer, lr=None, log=messages.append)
+    assert "resuming after epoch 2" in messages[0] and len(messages) == 3  # epochs 3 and 4 only
+    assert same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
+    pd.testing.assert_frame_equal(straight.drop(columns="seconds"), resumed.drop(columns="seconds"))
+    s, r = np.load(tmp_path / "straight" / "samples.npz"), np.load(tmp_path / "resumed" / "samples.npz")
+    assert all(np.array_equal(s[key], r[key]) for key in s.files)
+
+
+def test_more_epochs_continue_a_finished_run_and_other_settings_start_over(chapters, tmp_path):
+    run(chapters, tmp_path / "straight")
+    run(chapters, tmp_path / "extended", epochs=2)
+    messages = []
+    run(chapters, tmp_path / "extended", log=messages.append)
+    assert "resuming after epoch 2" in messages[0]
+    assert same_weights(weights(tmp_path / "straight"), weights(tmp_path / "extended"))
+    messages.clear()
+    history = run(chapters, tmp_path / "extended", lr=0.01, log=messages.append)
+    assert "starting over" in messages[0] and len(history) == 4
+
+
+def test_worker_processes_read_the_same_batches(chapters, tmp_path):
+    run(chapters, tmp_path / "w0", epochs=2)
+    run(chapters, tmp_path / "w2", epochs=2, workers=2)
+    assert same_weights(weights(tmp_path / "w0"), weights(tmp_path / "w2"))

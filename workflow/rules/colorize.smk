@@ -1,0 +1,51 @@
+# Stage 6: whole-page colourisation. `crops` cuts each test page into the model inputs of every strategy and
+# computes their hypercolumns (bin-independent, cached); `colorize` runs a trained head on them and composes.
+COLORIZE = config["colorize"]
+
+
+rule crops:
+    input:
+        f"{WORK}/pages/{{chapter}}",
+    output:
+        f"{FEAT}/crops/{{chapter}}.h5",
+    params:
+        strategies=",".join(COLORIZE["strategies"]),
+        stride=COLORIZE["overlap_stride"],
+        min_area=COLORIZE["contour_min_area"],
+        canvas=config["tiling"]["canvas"],
+        tile=config["tiling"]["tile"],
+        features=FEATURE_ARGS,
+    threads: cores
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    log:
+        log_path(f"crops/{TT}/{FT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"crops/{TT}/{FT}/{{chapter}}")
+    shell:
+        "mangacolor crops --pages {input} --strategies {params.strategies} --overlap-stride {params.stride} "
+        "--contour-min-area {params.min_area} --canvas {params.canvas} --tile {params.tile} {params.features} "
+        "--threads {threads} --out {output} 2>&1 | tee {log}"
+
+
+rule colorize:
+    input:
+        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        pages=f"{WORK}/pages/{{chapter}}",
+        model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
+        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+    output:
+        f"{RUN}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
+    params:
+        decode=COLORIZE["decode"],
+        temperature=COLORIZE["temperature"],
+    threads: cores
+    log:
+        log_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}"),
+    benchmark:
+        bench_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}")
+    shell:
+        "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
+        "--bins {input.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
+        "--out {output} 2>&1 | tee {log}"

@@ -1,0 +1,28 @@
+# Paths of every stage. Each path carries what its content depends on, so that changing a config value makes
+# new paths for the outputs it affects and leaves the others valid (a bin change never touches features).
+from mangacolor.config import bins_tag, feature_tag, layers_tag, tiles_tag
+
+WORK = "results/work"
+TT = tiles_tag(config["tiling"])
+FT = feature_tag(config["features"])
+BT = bins_tag(config["bins"])
+GRID = config["features"]["grid"]
+FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
+RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: everything from the models on
+TRAIN_CHAPTERS = config["train"]
+MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
+COLORIZE_MODEL = config["colorize"]["model"]
+BASELINE_MODEL = next((m for m in MODELS if m.startswith("regression")), None)
+
+
+def cores(wildcards=None, threads=None):
+    """Threads for the heavy rules: all the cores the run was given."""
+    return workflow.cores
+
+
+def log_path(name):
+    return f"{WORK}/logs/{name}.log"
+
+
+def bench_path(name):
+    return f"{WORK}/benchmarks/{name}.tsv"

@@ -1,0 +1,38 @@
+# Stage 3: VGG16 hypercolumns of the B&W tiles. Bin-independent and the most expensive step: its paths carry
+# only backbone, weights, layers and grid, so a bin change never recomputes it.
+FEATURE_ARGS = (
+    f"--weights {config['features']['weights']} --layers {layers_tag(config['features']['layers'])} "
+    f"--grid {GRID} --precision {config['features']['precision']} --batch-size {config['features']['batch_size']} "
+    f"--device {config['features']['device']} --compression {config['features']['compression']} "
+    f"--seed {config['seed']}"
+)
+
+
+rule hypercolumns:
+    input:
+        f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+    output:
+        f"{FEAT}/{{chapter}}.h5",
+    params:
+        args=FEATURE_ARGS,
+    threads: cores
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    log:
+        log_path(f"hypercolumns/{TT}/{FT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"hypercolumns/{TT}/{FT}/{{chapter}}")
+    shell:
+        "mangacolor hypercolumns --tiles {input} --out {output} {params.args} --threads {threads} 2>&1 | tee {log}"
+
+
+rule backbone_edges:
+    input:
+        f"{WORK}/pages/{config['test'][0]}",
+    output:
+        report(f"{WORK}/figures/hed/backbone_edges.png", caption="../report/backbone_edges.rst", category="Backbone"),
+    log:
+        log_path("backbone_edges"),
+    shell:
+        "mangacolor edges --pages {input} --out {output} 2>&1 | tee {log}"

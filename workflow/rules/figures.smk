@@ -1,0 +1,98 @@
+# Stage 8: figures, each from a rule, each flagged for `snakemake --report` with a caption.
+# `figures.*` values are params of these rules only: a style change reruns figures and the report, nothing else.
+FIG = f"--dpi {config['figures']['dpi']}"
+CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
+
+
+def fig(name, caption, category):
+    return report(f"{RUN}/figures/{name}", caption=f"../report/{caption}.rst", category=category)
+
+
+rule figure_bins:
+    input:
+        f"{WORK}/bins/{TT}/{BT}/bins.npz",
+    output:
+        fig("bin_usage.png", "bin_usage", "Bins"),
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure bins --bins {input} {params.style} --out {output}"
+
+
+rule figure_loss_curves:
+    input:
+        expand(f"{RUN}/models/{{model}}/history.csv", model=MODELS),
+    output:
+        fig("loss_curves.png", "loss_curves", "Training"),
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure loss-curves --histories {input} {params.style} --out {output}"
+
+
+rule figure_stages:
+    input:
+        f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
+    output:
+        fig("stages_{kind}-{opt}.png", "stages", "Training"),
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure stages --samples {input} --title {wildcards.kind}-{wildcards.opt} {params.style} "
+        "--out {output}"
+
+
+rule figure_collapse:
+    input:
+        pages=f"{WORK}/pages/{{chapter}}",
+        colorized=expand(f"{RUN}/colorized/{{model}}/{{{{chapter}}}}.h5",
+                         model=[COLORIZE_MODEL] + ([BASELINE_MODEL] if BASELINE_MODEL else [])),
+    output:
+        fig("{chapter}/collapse.png", "collapse", "Training"),
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure collapse --pages {input.pages} --colorized {input.colorized} {params.style} "
+        "--out {output}"
+
+
+rule figure_pages:
+    input:
+        pages=f"{WORK}/pages/{{chapter}}",
+        colorized=f"{RUN}/colorized/{COLORIZE_MODEL}/{{chapter}}.h5",
+    output:
+        panels=report(directory(f"{RUN}/figures/{{chapter}}/panels"), patterns=["{name}.png"],
+                      caption="../report/panels.rst", category="Whole pages"),
+        seams=fig("{chapter}/seams.png", "seams", "Whole pages"),
+    params:
+        style=FIG,
+        n=config["figures"]["pages"],
+    shell:
+        "mangacolor figure pages --pages {input.pages} --colorized {input.colorized} --n-pages {params.n} "
+        "{params.style} --out {output.panels} --seams {output.seams}"
+
+
+rule figure_contours:
+    input:
+        expand(f"{WORK}/pages/{{chapter}}", chapter=list(config["chapters"])),
+    output:
+        report(f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect.png",
+               caption="../report/contour_aspect.rst", category="Contours"),
+    params:
+        style=FIG,
+        min_area=config["colorize"]["contour_min_area"],
+    shell:
+        "mangacolor figure contour-aspect --pages {input} --min-area {params.min_area} {params.style} --out {output}"
+
+
+rule figure_contour_overlay:
+    input:
+        f"{WORK}/pages/{{chapter}}",
+    output:
+        report(f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay.png",
+               caption="../report/contour_overlay.rst", category="Contours"),
+    params:
+        style=FIG,
+        min_area=config["colorize"]["contour_min_area"],
+    shell:
+        "mangacolor figure contour-overlay --pages {input} --min-area {params.min_area} {params.style} --out {output}"

@@ -1,0 +1,19 @@
+# Stage 2: pad each page on the black canvas and cut it into tiles (C++ core), B&W and colour, with positions.
+
+
+rule tiles:
+    input:
+        f"{WORK}/pages/{{chapter}}",
+    output:
+        f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+    params:
+        canvas=config["tiling"]["canvas"],
+        tile=config["tiling"]["tile"],
+        blank="--drop-blank" if config["tiling"]["drop_blank"] else "--keep-blank",
+    log:
+        log_path(f"tiles/{TT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"tiles/{TT}/{{chapter}}")
+    shell:
+        "mangacolor tiles --pages {input} --out {output} --canvas {params.canvas} --tile {params.tile} "
+        "{params.blank} 2>&1 | tee {log}"
