@@ -24,7 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """Peak resident memory of this process. VmHWM, unlike ru_maxrss, is not inherited from the parent on exec."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def drawn_tiles(n: int, tile: int, seed: int = 0) -> np.ndarray:
@@ -93,7 +98,9 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--repeats", type=int, default=2, help="alternating forward/extract measurements, best kept")
-    ap.add_argument("--mem-tiles", type=int, default=32, help="memory check extracts N and 2N tiles; 0 skips it")
+    ap.add_argument("--mem-tiles", type=int, default=None,
+                    help="memory check: peak RSS extracting N and 2N tiles, each in a fresh process "
+                         "(default N = 4 batches; 0 skips it)")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -141,15 +148,18 @@ def main() -> None:
             forward.append(bare_forward())
             extract.append(extraction(d))
         bytes_per_tile = os.path.getsize(d / "x.h5") / args.tiles
+    print("forward tiles/s per repeat", [round(v, 2) for v in forward], "extract", [round(v, 2) for v in extract])
     forward, extract = max(forward), max(extract)
 
     result = {"forward_tiles_per_s": round(forward, 2), "extract_tiles_per_s": round(extract, 2),
               "ratio": round(extract / forward, 3), "bytes_per_tile": round(bytes_per_tile),
               "peak_rss_mb": round(peak_rss_mb(), 1), "device": str(device)}
+    if args.mem_tiles is None:
+        args.mem_tiles = 4 * args.batch
     if args.mem_tiles:
         rss = {}
         for n in (args.mem_tiles, 2 * args.mem_tiles):
-            cmd = [sys.executable, __file__, *sys.argv[1:], "--child", str(n)]
+            cmd = [sys.executable, __file__, *sys.argv[1:], "--mem-tiles", "0", "--child", str(n)]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             rss[n] = json.loads(out.strip().splitlines()[-1])["peak_rss_mb"]
         result["peak_rss_mb_by_n"] = {str(k): round(v, 1) for k, v in rss.items()}

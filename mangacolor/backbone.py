@@ -44,19 +44,20 @@ class BackboneError(RuntimeError):
 
 # --- layers --------------------------------------------------------------------------------------------------------
 
-def _vgg16_channels() -> list[int]:
-    """Channels of the output of each module of vgg16().features (31 modules)."""
-    channels, c = [], 3
+def _vgg16_layout() -> tuple[list[int], list[int]]:
+    """(channels of the output of each of the 31 modules of vgg16().features, indices of its 13 convolutions)."""
+    channels, convs, c = [], [], 3
     for v in cfgs["D"]:
         if v == "M":
             channels.append(c)
         else:
             c = v
+            convs.append(len(channels))
             channels += [c, c]  # conv, relu
-    return channels
+    return channels, convs
 
 
-VGG16_CHANNELS = _vgg16_channels()
+VGG16_CHANNELS, VGG16_CONVS = _vgg16_layout()
 
 
 def resolve_layers(layers: str | Sequence[int]) -> tuple[int, ...]:
@@ -128,12 +129,11 @@ def hed_state_dict(path: str | os.PathLike | None = None) -> tuple[dict[str, tor
     """
     path = Path(path) if path is not None else hed_weights_path()
     arrays = _read_hed_h5(path)
-    conv_ids = [i for i, m in enumerate(make_layers(cfgs["D"])) if isinstance(m, nn.Conv2d)]
     keras_names = [f"block{b}/layers/conv2d{s}" for b, n in zip(range(1, 6), (2, 2, 3, 3, 3))
                    for s in ("", "_1", "_2")[:n]]
     features, head = {}, {}
     try:
-        for idx, name in zip(conv_ids, keras_names, strict=True):
+        for idx, name in zip(VGG16_CONVS, keras_names, strict=True):
             features[f"{idx}.weight"] = torch.from_numpy(arrays[f"{name}/vars/0"].transpose(3, 2, 0, 1).copy())
             features[f"{idx}.bias"] = torch.from_numpy(arrays[f"{name}/vars/1"].copy())
         for name in [f"dsn{k}" for k in range(1, 6)] + ["fuse"]:
@@ -193,7 +193,14 @@ def load_vgg_features(weights: str | os.PathLike = "hed", seed: int = 0,
     info: source, sha256 (of the weights file; of the parameters for "random"), mean, std, scale, bgr,
     convention, ceil_mode.
     """
-    features = make_layers(cfgs["D"])
+    with torch.random.fork_rng(devices=[]):  # construction draws numbers; keep the caller's RNG untouched
+        torch.manual_seed(seed)
+        features = make_layers(cfgs["D"])
+        if str(weights) == "random":  # initialised as torchvision's VGG does
+            for m in features.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                    nn.init.constant_(m.bias, 0)
     source = str(weights)
     ceil_mode = False
     if source == "hed":
@@ -206,12 +213,6 @@ def load_vgg_features(weights: str | os.PathLike = "hed", seed: int = 0,
         digest, native, source_path = file_sha256(path), "imagenet", str(path)
     elif source == "random":
         sd, native, source_path = None, "imagenet", ""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for m in features.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                    nn.init.constant_(m.bias, 0)
         digest = _params_sha256(features)
     else:
         path = Path(weights)
@@ -338,7 +339,7 @@ def save_edge_figure(page_gray: np.ndarray, out_png: str | os.PathLike, features
     axes[0].imshow(page, cmap="gray", vmin=0, vmax=255)
     axes[0].set_title(f"input ({w}x{h})")
     axes[1].imshow(edges, cmap="gray_r", vmin=0, vmax=1)
-    axes[1].set_title("HED fused edges (converted weights, torch)")
+    axes[1].set_title("HED fused edges, dark = edge (converted weights, torch)")
     for ax in axes:
         ax.set_axis_off()
     with atomic_path(out_png) as tmp:

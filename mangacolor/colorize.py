@@ -27,6 +27,7 @@ Strategies
 """
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -42,11 +43,21 @@ STRATEGIES = ("tiles", "overlap", "page", "contours")
 
 
 # ---------------------------------------------------------------- colour conversions (mangacolor.color if built)
+def _from_color(name: str):
+    """``mangacolor.color.<name>``, or None while that module does not exist (other import errors propagate)."""
+    try:
+        color = importlib.import_module(f"{__package__}.color")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__package__}.color":
+            raise
+        return None
+    return getattr(color, name)
+
+
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """uint8 RGB (..., 3) -> float32 Lab (D65, L 0..100); ``mangacolor.color`` when available, else OpenCV."""
-    try:
-        from .color import rgb_to_lab as f
-    except ImportError:
+    f = _from_color("rgb_to_lab")
+    if f is None:
         rgb = np.asarray(rgb, np.uint8)
         flat = rgb.reshape(-1, 1, 3).astype(np.float32) / 255
         return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape).astype(np.float32)
@@ -55,9 +66,8 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """float32 Lab (..., 3) -> uint8 RGB; ``mangacolor.color`` when available, else OpenCV."""
-    try:
-        from .color import lab_to_rgb as f
-    except ImportError:
+    f = _from_color("lab_to_rgb")
+    if f is None:
         lab = np.asarray(lab, np.float32)
         rgb = cv2.cvtColor(lab.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(lab.shape)
         return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)

@@ -155,19 +155,20 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                   "val_fraction": val_fraction, "tiles": len(data),
                   "class_weights": None if weights_t is None else weights_t.cpu().tolist()}
 
-        # --- resume from the last checkpoint written with the same settings
+        # --- resume from the last checkpoint written with the same settings and unchanged input files
+        inputs = [(str(Path(p).resolve()), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in [*features, *labels]]
         ckpt_path = out_dir / "checkpoint.pt"
         start, history, samples = 0, [], {}
         if ckpt_path.exists():
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-            if ckpt["config"] == config and ckpt["epoch"] <= epochs:
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+            if ckpt["config"] == config and ckpt.get("inputs") == inputs and ckpt["epoch"] <= epochs:
                 model.load_state_dict(ckpt["model"])
                 opt.load_state_dict(ckpt["optimizer"])
                 start, history, samples = ckpt["epoch"], ckpt["history"], ckpt["samples"]
                 _set_rng_states(ckpt["rng"])
                 log(f"{out_dir}: resuming after epoch {start}")
             else:
-                log(f"{out_dir}: checkpoint.pt is from other settings or more epochs; starting over")
+                log(f"{out_dir}: checkpoint.pt is from other settings, inputs or more epochs; starting over")
 
         # --- epoch loop
         for epoch in range(start + 1, epochs + 1):
@@ -198,7 +199,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
             with atomic_path(ckpt_path) as tmp:
-                torch.save({"config": config, "epoch": epoch, "model": model.state_dict(),
+                torch.save({"config": config, "inputs": inputs, "epoch": epoch, "model": model.state_dict(),
                             "optimizer": opt.state_dict(), "history": history, "samples": samples,
                             "rng": _rng_states()}, tmp)
             log(f"{kind}/{optimizer} epoch {epoch}/{epochs}: train {row['train_loss']:.4f} "
@@ -229,6 +230,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.M
     """The trained head of a ``model.pt`` in eval mode, and its metadata."""
     saved = torch.load(path, map_location=device, weights_only=False)
     meta = saved["meta"]
-    model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"], meta["kernel"])
+    model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"],
+                        meta.get("kernel", DEFAULT_KERNEL))
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), meta

@@ -1,4 +1,6 @@
 """Training data and loop on tiny HDF5 chapters: page-wise validation split, outputs, determinism, resume."""
+import os
+
 import h5py
 import numpy as np
 import pandas as pd
@@ -160,6 +162,10 @@ def test_more_epochs_continue_a_finished_run_and_other_settings_start_over(chapt
     messages.clear()
     history = run(chapters, tmp_path / "extended", lr=0.01, log=messages.append)
     assert "starting over" in messages[0] and len(history) == 4
+    messages.clear()
+    os.utime(chapters[1][0], ns=(0, 0))  # regenerated labels
+    run(chapters, tmp_path / "extended", lr=0.01, log=messages.append)
+    assert "starting over" in messages[0]
 
 
 def test_worker_processes_read_the_same_batches(chapters, tmp_path):

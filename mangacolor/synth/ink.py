@@ -147,27 +147,32 @@ def polar(origin, angle_deg, length, side=1) -> np.ndarray:
 # ---------------------------------------------------------------- printing
 
 def _rotated(h, w, deg):
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     t = np.deg2rad(deg)
+    y, x = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]
     return x * np.cos(t) + y * np.sin(t), -x * np.sin(t) + y * np.cos(t)
 
 
 @lru_cache(maxsize=4)
 def screen_maps(h: int, w: int) -> np.ndarray:
-    """(4, h, w) float32 'darkness potential' per screen pattern, uniformly distributed in [0, 1):
+    """(4, h, w) float32 'darkness potential' per screen pattern, uniformly distributed in (0, 1):
     a pixel prints black where the region's coverage exceeds 1 - potential, so coverage is exact."""
     out = np.empty((4, h, w), np.float32)
-    # clustered dots, 45 degrees, period 6 px; equalised through the CDF of one period
-    u, v = _rotated(h, w, 45.0)
-    p = 6.0
-    s = np.cos(2 * np.pi * u / p) + np.cos(2 * np.pi * v / p)
-    g = np.linspace(0, 2 * np.pi, 256, endpoint=False)
-    ref = np.sort((np.cos(g)[:, None] + np.cos(g)[None, :]).ravel())
-    out[0] = np.searchsorted(ref, s.ravel()).reshape(h, w) / ref.size
-    for k, (deg, period) in enumerate([(-30.0, 5.0), (0.0, 5.0), (90.0, 5.0)], start=1):
-        u, _ = _rotated(h, w, deg)
-        f = (u / period) % 1.0
-        out[k] = 1.0 - np.abs(2.0 * f - 1.0)
+    # clustered dots on a 45-degree lattice, 5.7 px apart: one 8 x 8 cell, pixels ranked by closeness to
+    # the dot centre, tiled over the page
+    a = 4
+    y, x = np.mgrid[0:2 * a, 0:2 * a] + 0.5
+    s = np.cos(np.pi * (x + y) / a) + np.cos(np.pi * (x - y) / a)
+    rank = np.empty(s.size)
+    rank[np.argsort(s.ravel(), kind="stable")] = np.arange(s.size)
+    cell = ((rank + 0.5) / s.size).reshape(s.shape)
+    out[0] = np.tile(cell, (h // (2 * a) + 1, w // (2 * a) + 1))[:h, :w]
+    # diagonal lines, 5 px apart at -30 degrees: potential falls off linearly from each line's centre
+    u, _ = _rotated(h, w, -30.0)
+    out[1] = 1.0 - np.abs(2.0 * ((u / 5.0) % 1.0) - 1.0)
+    # horizontal and vertical lines every 6 px, growing from the centre row/column of each period
+    period = np.array([1, 5, 9, 11, 7, 3], np.float32) / 12
+    out[2] = np.tile(period, w // 6 + 1)[None, :w]
+    out[3] = np.tile(period, h // 6 + 1)[:h, None]
     return out
 
 
@@ -181,7 +186,8 @@ def screentone(label: np.ndarray) -> np.ndarray:
 
 def compose(label: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Print the layers: (colour RGB uint8 (H, W, 3), B&W uint8 (H, W)) with identical line art."""
-    keep = 1.0 - ink.astype(np.float32) / 255.0
+    # printed ink has crisp edges: steepen cv2's antialiasing ramp to about half a pixel
+    keep = 1.0 - np.clip(2.0 * ink.astype(np.float32) - 127.5, 0, 255) / 255.0
     color = np.round(RGB[label] * keep[..., None]).astype(np.uint8)
     bw = np.round(screentone(label) * keep).astype(np.uint8)
     return color, bw

@@ -59,17 +59,18 @@ def _letter_panel(page: Canvas, quad, heads, rng):
     (x0, y0), (x1, y1) = quad.min(0), quad.max(0)
     pw, ph = x1 - x0, y1 - y0
     placed = []
-    for _ in range(int(rng.integers(0, 3)) if heads else 0):
+    for _ in range(int(rng.choice([0, 1, 1, 2])) if heads else 0):
         head, r = heads[int(rng.integers(len(heads)))]
         rx = float(np.clip(rng.uniform(0.13, 0.2) * pw, 35, 85))
-        ry = float(np.clip(rx * rng.uniform(1.1, 1.6), 40, 0.42 * ph))
-        if 2 * rx + 16 > pw:
-            continue
-        for _try in range(4):
-            cx = float(np.clip(head[0] + rng.uniform(-2.5, 2.5) * r, x0 + rx + 8, x1 - rx - 8))
+        aspect = rng.uniform(1.1, 1.6)
+        for _try in range(8):  # beside the speakers' faces or above them, never on another bubble
+            ry = float(np.clip(rx * aspect, 40, 0.42 * ph))
+            cx = float(np.clip(head[0] + rng.uniform(-3.5, 3.5) * r, x0 + rx + 8, x1 - rx - 8))
             cy = float(y0 + ry + rng.uniform(6, 12))
-            if all(abs(cx - bx) > rx + brx for bx, brx in placed):
+            clear = all(abs(cx - hx) > rx + 0.6 * hr or cy + ry < hy - 1.2 * hr for (hx, hy), hr in heads)
+            if 2 * rx + 16 < pw and clear and all(abs(cx - bx) > rx + brx for bx, brx in placed):
                 break
+            rx = max(30.0, rx * 0.85)
         else:
             continue
         placed.append((cx, rx))

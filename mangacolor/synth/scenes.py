@@ -22,7 +22,7 @@ def _sky(c: Canvas, w, h, horizon, rng):
 def _sea(c: Canvas, w, y0, y1, rng):
     c.fill("sea", rect(-5, y0, w + 5, y1 + 5), 0)
     c.stroke([(-5, y0), (w + 5, y0)], 2)
-    n = int(w * (y1 - y0) / 2500) + 3
+    n = int(w * (y1 - y0) / 2500) + 3 if y1 - y0 > 8 else 0
     for _ in range(n):
         x, y = rng.uniform(-20, w), rng.uniform(y0 + 4, y1)
         size = 6 + 30 * (y - y0) / max(1.0, y1 - y0)
@@ -32,7 +32,7 @@ def _sea(c: Canvas, w, y0, y1, rng):
 def _ship_flag(c: Canvas, x, y, s):
     """The crew's jolly roger on a pole: black flag, white skull wearing the straw hat."""
     c.fill("wood_dark", rect(x - 0.06 * s, y, x + 0.06 * s, y + 2.6 * s), 2)
-    flag = [(x, y + 0.1 * s), (x + 1.6 * s, y), (x + 1.5 * s, y + 0.6 * s), (x + 1.65 * s, y + 1.1 * s), (x, y + 1.05 * s)]
+    flag = np.array([(0, 0.1), (1.6, 0), (1.5, 0.6), (1.65, 1.1), (0, 1.05)]) * s + (x, y)
     c.fill("black", flag, 2)
     cx, cy = x + 0.8 * s, y + 0.55 * s
     for a in (35, -35):
@@ -40,6 +40,8 @@ def _ship_flag(c: Canvas, x, y, s):
         d = 0.45 * s * np.array([np.cos(t), np.sin(t)])
         c.fill("white", capsule((cx, cy + 0.1 * s) - d, (cx, cy + 0.1 * s) + d, 0.05 * s, 0.05 * s, 4), 1)
     c.fill("white", ellipse(cx, cy, 0.25 * s, 0.22 * s, n=16), 1)
+    for dx in (-0.09, 0.09):
+        c.blot(ellipse(cx + dx * s, cy + 0.02 * s, 0.05 * s, 0.06 * s, n=10))
     c.fill("hat_straw", ellipse(cx, cy - 0.15 * s, 0.38 * s, 0.07 * s, n=16), 1)
 
 
@@ -91,7 +93,8 @@ def _island(c: Canvas, w, h, rng):
         tx = rng.uniform(0.1, 0.9) * w
         th = rng.uniform(0.35, 0.6) * h
         base = float(np.interp(tx, x, crest)) + 0.03 * h
-        c.fill("wood_dark", [(tx - 0.03 * h, base), (tx + 0.03 * h, base), (tx + 0.015 * h, base - th), (tx - 0.015 * h, base - th)], 2)
+        trunk = [(tx - 0.03 * h, base), (tx + 0.03 * h, base), (tx + 0.015 * h, base - th), (tx - 0.015 * h, base - th)]
+        c.fill("wood_dark", trunk, 2)
         r = 0.12 * h
         blobs = [ellipse(tx + dx * r, base - th + dy * r, r, r * 0.85, n=20)
                  for dx, dy in [(0, 0), (-1.1, 0.3), (1.1, 0.3), (-0.5, -0.6), (0.5, -0.6), (0, 0.5)]]
