@@ -25,12 +25,10 @@ template <typename T>
 void lab_to_rgb(const uint8_t* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, int64_t chs, T* dst);
 // quantize.cpp
 void build_knn_lut(const float* centers, int64_t q, int k, double lo, double res, int64_t n,
-                   std::vector<int32_t>& offsets, std::vector<int16_t>& cand, std::vector<int16_t>& pad_j,
-                   std::vector<float>& pad_ab);
+                   std::vector<int32_t>& offsets, std::vector<int16_t>& cand);
 int64_t knn_encode(const uint8_t* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, int64_t chs,
-                   const float* centers, int64_t q, const int32_t* offsets, const int16_t* cand,
-                   const int16_t* pad_j, const float* pad_ab, double lo, double res, int64_t n, int k, double sigma,
-                   int16_t* idx, float* w);
+                   const float* centers, int64_t q, const int32_t* offsets, const int16_t* cand, double lo,
+                   double res, int64_t n, int k, double sigma, int16_t* idx, float* w);
 }  // namespace mangacolor
 
 namespace {
@@ -181,8 +179,10 @@ py::array lab_to_rgb(py::array lab, bool as_float) {
     if (as_float) {
         py::array_t<float> out(with_last(lab, 3));
         float* dst = out.mutable_data();
-        py::gil_scoped_release nogil;
-        mangacolor::lab_to_rgb<float>(px.data, px.rows, px.cols, px.rs, px.cs, px.chs, dst);
+        {
+            py::gil_scoped_release nogil;
+            mangacolor::lab_to_rgb<float>(px.data, px.rows, px.cols, px.rs, px.cs, px.chs, dst);
+        }
         return std::move(out);
     }
     py::array_t<uint8_t> out(with_last(lab, 3));
@@ -221,13 +221,12 @@ py::tuple build_knn_lut(py::array centers, int k, double lo, double res, int64_t
     check_k(k, c);
     if (!(res > 0) || n < 1) fail("lookup table needs res > 0 and n >= 1");
     std::vector<int32_t> offsets;
-    std::vector<int16_t> cand, pad_j;
-    std::vector<float> pad_ab;
+    std::vector<int16_t> cand;
     {
         py::gil_scoped_release nogil;
-        mangacolor::build_knn_lut(c.data(), c.shape(0), k, lo, res, n, offsets, cand, pad_j, pad_ab);
+        mangacolor::build_knn_lut(c.data(), c.shape(0), k, lo, res, n, offsets, cand);
     }
-    return py::make_tuple(to_array(offsets), to_array(cand), to_array(pad_j), to_array(pad_ab));
+    return py::make_tuple(to_array(offsets), to_array(cand));
 }
 
 // lut = build_knn_lut(centers, k, lo, res, n) for the same centers, k, lo, res and n.
@@ -238,13 +237,10 @@ py::object knn_encode(py::array ab, py::array centers, py::tuple lut, double lo,
     Centers c = check_centers(centers);
     check_k(k, c);
     if (weights && !(sigma > 0)) fail("sigma must be positive, got " + std::to_string(sigma));
-    if (lut.size() != 4) fail("lut must be the 4-tuple from build_knn_lut");
+    if (lut.size() != 2) fail("lut must be the (offsets, cand) pair from build_knn_lut");
     auto offsets = lut[0].cast<py::array_t<int32_t, py::array::c_style>>();
     auto cand = lut[1].cast<py::array_t<int16_t, py::array::c_style>>();
-    auto pad_j = lut[2].cast<py::array_t<int16_t, py::array::c_style>>();
-    auto pad_ab = lut[3].cast<py::array_t<float, py::array::c_style>>();
-    if (offsets.ndim() != 1 || offsets.shape(0) != n * n + 1 || offsets.data()[n * n] != cand.size() ||
-        (pad_j.size() && (pad_j.size() != n * n * 8 || pad_ab.size() != 2 * pad_j.size())))
+    if (offsets.ndim() != 1 || offsets.shape(0) != n * n + 1 || offsets.data()[n * n] != cand.size())
         fail("lut does not match n = " + std::to_string(n));
     Shape shape(ab.shape(), ab.shape() + ab.ndim());
     shape.back() = k;
@@ -255,13 +251,11 @@ py::object knn_encode(py::array ab, py::array centers, py::tuple lut, double lo,
     const float* pc = c.data();
     const int32_t* po = offsets.data();
     const int16_t* pd = cand.data();
-    const int16_t* pj = pad_j.size() ? pad_j.data() : nullptr;
-    const float* pab = pad_ab.size() ? pad_ab.data() : nullptr;
     int64_t bad;
     {
         py::gil_scoped_release nogil;
-        bad = mangacolor::knn_encode(px.data, px.rows, px.cols, px.rs, px.cs, px.chs, pc, c.shape(0), po, pd, pj,
-                                     pab, lo, res, n, k, sigma, pi, pw);
+        bad = mangacolor::knn_encode(px.data, px.rows, px.cols, px.rs, px.cs, px.chs, pc, c.shape(0), po, pd, lo,
+                                     res, n, k, sigma, pi, pw);
     }
     if (bad) fail("ab must be finite, got " + std::to_string(bad) + " pixel(s) with NaN or inf");
     if (weights) return py::make_tuple(idx, w);
@@ -280,7 +274,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("lab_to_rgb", &lab_to_rgb, py::arg("lab"), py::arg("as_float") = false,
           "float32 Lab (..., 3) -> uint8 sRGB (rounded), or float32 in [0, 1] when as_float.");
     m.def("build_knn_lut", &build_knn_lut, py::arg("centers"), py::arg("k"), py::arg("lo"), py::arg("res"),
-          py::arg("n"), "Candidate-bin table for k-nearest-bin lookups -> (offsets, cand, pad_j, pad_ab).");
+          py::arg("n"), "Candidate-bin table for k-nearest-bin lookups -> (offsets int32, cand int16).");
     m.def("knn_encode", &knn_encode, py::arg("ab"), py::arg("centers"), py::arg("lut"), py::arg("lo"),
           py::arg("res"), py::arg("n"), py::arg("k"), py::arg("sigma"), py::arg("weights"),
           "float32 ab (..., 2) -> k nearest bins int16 (..., k) [and normalised Gaussian weights float32].");

@@ -138,8 +138,11 @@ __attribute__((target_clones("avx2", "default"))) void lab_block(const uint8_t* 
 }
 
 // Planar Lab -> planar gamma-encoded RGB in [0, 1] (AVX2 and baseline clones, as lab_block).
-__attribute__((target_clones("avx2", "default"))) void rgb_block(const float* __restrict L, const float* __restrict A, const float* __restrict B, int n,
-               float* __restrict r, float* __restrict g, float* __restrict b) {
+__attribute__((target_clones("avx2", "default"))) void rgb_block(const float* __restrict L,
+                                                                 const float* __restrict A,
+                                                                 const float* __restrict B, int n,
+                                                                 float* __restrict r, float* __restrict g,
+                                                                 float* __restrict b) {
     const Tables& t = tables();
     const float m00 = t.inv[0][0], m01 = t.inv[0][1], m02 = t.inv[0][2], m10 = t.inv[1][0], m11 = t.inv[1][1],
                 m12 = t.inv[1][2], m20 = t.inv[2][0], m21 = t.inv[2][1], m22 = t.inv[2][2];

