@@ -35,7 +35,8 @@ setup(
         "jsonschema>=4",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "scikit-image>=0.21", "scikit-learn>=1.3"],
+        "test": ["pytest>=7", "hypothesis>=6", "scikit-image>=0.21", "scikit-learn>=1.3",
+                 "snakemake-executor-plugin-slurm"],
     },
     entry_points={"console_scripts": ["mangacolor=mangacolor.cli:main"]},
 )

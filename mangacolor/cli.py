@@ -79,7 +79,7 @@ def cmd_edges(a):
 
     _, pages = load_page_folder(a.pages)
     _, bw = next(pages)
-    save_edge_figure(bw, a.out)
+    save_edge_figure(bw, a.out, max_side=a.max_side)
 
 
 def cmd_bins(a):
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
     p.add_argument("--pages", required=True)
+    p.add_argument("--max-side", type=int, default=1024, help="downscale the page to this longest side first")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_edges)
 

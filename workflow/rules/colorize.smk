@@ -15,7 +15,7 @@ rule crops:
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
         features=FEATURE_ARGS,
-    threads: cores
+    threads: HEAVY_THREADS
     resources:
         mem_mb=4000,
         gpu=1,
@@ -40,7 +40,7 @@ rule colorize:
     params:
         decode=COLORIZE["decode"],
         temperature=COLORIZE["temperature"],
-    threads: cores
+    threads: HEAVY_THREADS
     log:
         log_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}"),
     benchmark:

@@ -15,9 +15,8 @@ COLORIZE_MODEL = config["colorize"]["model"]
 BASELINE_MODEL = next((m for m in MODELS if m.startswith("regression")), None)
 
 
-def cores(wildcards=None, threads=None):
-    """Threads for the heavy rules: all the cores the run was given."""
-    return workflow.cores
+# Threads of the heavy rules (VGG16, training): Snakemake caps this at --cores, and the CLI at the CPU count.
+HEAVY_THREADS = 8
 
 
 def log_path(name):

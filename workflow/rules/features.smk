@@ -15,7 +15,7 @@ rule hypercolumns:
         f"{FEAT}/{{chapter}}.h5",
     params:
         args=FEATURE_ARGS,
-    threads: cores
+    threads: HEAVY_THREADS
     resources:
         mem_mb=4000,
         gpu=1,
@@ -32,7 +32,9 @@ rule backbone_edges:
         f"{WORK}/pages/{config['test'][0]}",
     output:
         report(f"{WORK}/figures/hed/backbone_edges.png", caption="../report/backbone_edges.rst", category="Backbone"),
+    params:
+        max_side=config["figures"]["edges_max_side"],
     log:
         log_path("backbone_edges"),
     shell:
-        "mangacolor edges --pages {input} --out {output} 2>&1 | tee {log}"
+        "mangacolor edges --pages {input} --max-side {params.max_side} --out {output} 2>&1 | tee {log}"

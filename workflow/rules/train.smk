@@ -22,7 +22,7 @@ rule train:
         widths=",".join(str(w) for w in TRAINING["widths"]),
         device=TRAINING["device"],
         seed=config["seed"],
-    threads: cores
+    threads: HEAVY_THREADS
     resources:
         mem_mb=6000,
         gpu=1,

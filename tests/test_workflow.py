@@ -1,0 +1,138 @@
+"""The whole workflow on a tiny config in a temporary directory: outputs, incremental reruns, determinism."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAKEFILE = ROOT / "Snakefile"
+
+TINY = {
+    "seed": 0,
+    "chapters": {"a": {"source": "synthetic", "pages": 1}, "b": {"source": "synthetic", "pages": 1},
+                 "chapter1": {"source": "synthetic", "pages": 1}},
+    "train": ["a", "b"],
+    "test": ["chapter1"],
+    "tiling": {"canvas": 672, "tile": 224},
+    "features": {"weights": "random", "layers": [3, 8], "grid": 14, "batch_size": 8},
+    "training": {"epochs": 2, "batch_size": 16, "runs": {"classification": ["adam"], "regression": ["adam"]}},
+    "colorize": {"contour_min_area": 20000},
+    "figures": {"pages": 1, "edges_max_side": 256},
+}
+BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "backbone_edges", "figure_contours",
+                   "figure_contour_overlay"}
+
+
+def snakemake(workdir: Path, *args: str, config: dict | None = None) -> str:
+    """Run snakemake in ``workdir`` on its tiny.yaml (rewritten from ``config`` when given); returns stdout+err."""
+    if config is not None:
+        (workdir / "tiny.yaml").write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--configfile", "tiny.yaml", "--cores", "2",
+           *args, "results/chapter1"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run as {rule: count}; empty when nothing is to be done."""
+    jobs = {}
+    if "Job stats:" not in output:
+        return jobs
+    table = output.split("Job stats:", 1)[1]
+    for line in table.splitlines()[3:]:
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not m:
+            break
+        if m.group(1) != "total":
+            jobs[m.group(1)] = int(m.group(2))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    snakemake(workdir, config=TINY)
+    return workdir
+
+
+def test_chapter_report_is_complete(run_dir):
+    out = run_dir / "results" / "chapter1"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["strategies"]) == {"tiles", "overlap", "page", "contours"}
+    assert set(metrics["baselines"]) == {"gray", "regression"}
+    for row in metrics["strategies"].values():
+        assert {"psnr", "auc", "auc_colored", "bin_accuracy", "colorfulness_ratio", "seam"} <= set(row)
+        assert 0 <= row["auc"] <= 1
+    html = (out / "index.html").read_text()
+    for src in re.findall(r'src="([^"]+)"', html):
+        assert (out / src).is_file(), src
+    assert len(list((out / "pages").glob("*/*.png"))) == 4
+    assert not list((run_dir / "results").glob(".*"))  # no temp folders left behind
+
+
+def test_nothing_to_do_after_a_run(run_dir):
+    assert planned_jobs(snakemake(run_dir, "-n")) == {}
+
+
+def test_bin_change_reruns_only_bin_dependent_rules(run_dir):
+    config = json.loads(json.dumps(TINY))
+    config["bins"] = {"step": 20}
+    try:
+        jobs = planned_jobs(snakemake(run_dir, "-n", config=config))
+    finally:
+        (run_dir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    assert {"bins", "labels", "train", "colorize", "metrics", "report", "figure_bins"} <= set(jobs)
+    assert not BIN_INDEPENDENT & set(jobs), jobs
+
+
+def test_figure_style_change_reruns_only_figures(run_dir):
+    config = json.loads(json.dumps(TINY))
+    config["figures"]["dpi"] = 120
+    try:
+        jobs = planned_jobs(snakemake(run_dir, "-n", config=config))
+    finally:
+        (run_dir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    assert jobs and all(rule.startswith("figure_") or rule == "report" for rule in jobs), jobs
+
+
+def test_two_fresh_runs_give_identical_metrics(run_dir, tmp_path):
+    snakemake(tmp_path, config=TINY)
+    first = (run_dir / "results" / "chapter1" / "metrics.json").read_bytes()
+    assert (tmp_path / "results" / "chapter1" / "metrics.json").read_bytes() == first
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    config = json.loads(json.dumps(TINY))
+    config["bins"] = {"stepp": 10}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--configfile", "tiny.yaml",
+                           "--cores", "1", "results/chapter1"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "stepp" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_slurm_profile_requests_gpus_for_heavy_rules(tmp_path):
+    """Dry run of the documented full-size config through the SLURM profile: the resources each job would ask."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--profile",
+                           str(ROOT / "profiles" / "slurm"), "--configfile",
+                           str(ROOT / "workflow" / "configs" / "full-size.yaml"), "-n", "results/chapter1"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    jobs = re.findall(r"^rule (\w+):.*?resources: ([^\n]+)", out, flags=re.S | re.M)
+    resources = {}
+    for rule, res in jobs:
+        resources.setdefault(rule, dict(kv.split("=", 1) for kv in res.split(", ")))
+    assert planned_jobs(out)["train"] == 4 and planned_jobs(out)["hypercolumns"] == 9
+    for rule in ("hypercolumns", "train", "crops"):
+        assert resources[rule]["gpu"] == "1" and resources[rule]["slurm_partition"] == "gpu", resources[rule]
+        assert int(resources[rule]["cpus_per_task"]) == 8
+    assert "gpu" not in resources["labels"] and int(resources["train"]["mem_mb"]) >= 16000
