@@ -27,7 +27,6 @@ Strategies
 """
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -37,43 +36,13 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from .color import lab_to_rgb, rgb_to_lab
 from .contours import MIN_AREA, find_contours
 
 STRATEGIES = ("tiles", "overlap", "page", "contours")
 
 
-# ---------------------------------------------------------------- colour conversions (mangacolor.color if built)
-def _from_color(name: str):
-    """``mangacolor.color.<name>``, or None while that module does not exist (other import errors propagate)."""
-    try:
-        color = importlib.import_module(f"{__package__}.color")
-    except ModuleNotFoundError as e:
-        if e.name != f"{__package__}.color":
-            raise
-        return None
-    return getattr(color, name)
-
-
-def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB (..., 3) -> float32 Lab (D65, L 0..100); ``mangacolor.color`` when available, else OpenCV."""
-    f = _from_color("rgb_to_lab")
-    if f is None:
-        rgb = np.asarray(rgb, np.uint8)
-        flat = rgb.reshape(-1, 1, 3).astype(np.float32) / 255
-        return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(rgb.shape).astype(np.float32)
-    return f(rgb)
-
-
-def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """float32 Lab (..., 3) -> uint8 RGB; ``mangacolor.color`` when available, else OpenCV."""
-    f = _from_color("lab_to_rgb")
-    if f is None:
-        lab = np.asarray(lab, np.float32)
-        rgb = cv2.cvtColor(lab.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(lab.shape)
-        return np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)
-    return f(np.ascontiguousarray(lab, np.float32))
-
-
+# ---------------------------------------------------------------- colour
 def gray_lightness(gray: np.ndarray) -> np.ndarray:
     """Lab L of each grey value g, i.e. of the RGB colour (g, g, g) (not 100 g / 255: L is not linear in g)."""
     lut = rgb_to_lab(np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1))[:, 0]

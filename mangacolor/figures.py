@@ -20,7 +20,8 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .colorize import lab_to_rgb, rgb_to_lab, to_rgb
+from .color import lab_to_rgb, rgb_to_lab
+from .colorize import to_rgb
 from .contours import aspect_ratios, draw_contours, find_contours
 from .io import atomic_path
 from .metrics import colorfulness, psnr

@@ -108,7 +108,7 @@ def page_metrics(pred_rgb: np.ndarray, true_rgb: np.ndarray, pred_ab: np.ndarray
                  max_t: float = 150.0) -> dict:
     """All metrics of one page as a flat dict. ab defaults to the Lab ab of the RGB images (what a reader sees,
     gamut clipping included); ``bin_accuracy`` needs ``hard_fn``, ``seam_score`` the canvas ``offset``."""
-    from .colorize import rgb_to_lab
+    from .color import rgb_to_lab
 
     if pred_ab is None:
         pred_ab = rgb_to_lab(pred_rgb)[..., 1:]

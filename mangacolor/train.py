@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from mangacolor.data import TileDataset, collate, split_by_page
 from mangacolor.io import atomic_path
+from mangacolor.hypercolumns import resolve_device
 from mangacolor.models import (DEFAULT_KERNEL, DEFAULT_WIDTHS, annealed_mean, build_model, nearest_bins,
                                regression_loss, soft_cross_entropy)
 
@@ -46,10 +47,6 @@ def make_optimizer(name: str, params, lr: float | None = None) -> torch.optim.Op
     if name == "adadelta":
         return torch.optim.Adadelta(params, lr=lr)
     return torch.optim.Adam(params, lr=lr)
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else torch.device(device)
 
 
 def sample_epochs(epochs: int) -> list[int]:
