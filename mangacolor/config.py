@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 LAYER_SETS = {"full": (3, 8, 15, 22)}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mangacolor.pages import (PageError, folder_pages, gray_from_color, list_images, load_page_folder, read_page,
+from mangacolor.pages import (PageError, folder_pages, gray_from_color, load_page_folder, read_page,
                               write_page_folder)
 
 

@@ -1,6 +1,6 @@
 # Paths of every stage. Each path carries what its content depends on, so that changing a config value makes
 # new paths for the outputs it affects and leaves the others valid (a bin change never touches features).
-from mangacolor.config import bins_tag, feature_tag, layers_tag, tiles_tag
+from mangacolor.config import bins_tag, feature_tag, tiles_tag
 
 WORK = "results/work"
 TT = tiles_tag(config["tiling"])
