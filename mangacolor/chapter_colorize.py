@@ -58,11 +58,12 @@ def head_ab(model, meta: dict, x: np.ndarray, centers: np.ndarray, method: str, 
 
 def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode="annealed_mean",
                      temperature=0.38) -> None:
-    """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB."""
+    """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB.
+    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs)."""
     from .train import load_model
 
     model, meta = load_model(model_path)
-    centers = load_bins(bins_path)["centers"]
+    centers = load_bins(bins_path)["centers"] if bins_path else np.asarray(meta["centers"], np.float32)
     method = decode
     rows, pages = load_page_folder(pages_dir)
     with h5py.File(crops_path, "r") as src, atomic_path(out) as tmp, h5py.File(tmp, "w") as dst:

@@ -88,23 +88,32 @@ def cmd_bins(a):
     write_bins(a.tiles, a.out, a.step, a.rule, a.lam)
 
 
+def cmd_targets(a):
+    from .labels import write_targets
+
+    write_targets(a.tiles, a.out, a.grid)
+
+
 def cmd_labels(a):
     from .labels import write_labels
 
-    write_labels(a.tiles, a.bins, a.out, a.grid, a.k, a.sigma)
+    write_labels(a.targets, a.bins, a.out, a.k, a.sigma)
 
 
 def cmd_train(a):
     from .labels import load_bins
     from .runs import annotate_run
-    from .train import train
+    from .train import reference_centers, train
 
     _threads(a.threads)
-    bins = load_bins(a.bins)
+    if a.bins is None and a.kind == "classification":
+        raise SystemExit("mangacolor train: the classifier needs --bins")
+    bins = load_bins(a.bins) if a.bins else {"centers": reference_centers(), "weights": None}
     out_dir = Path(a.out).parent
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
-          centers=bins["centers"], widths=a.widths, val_fraction=a.val_fraction)
+          centers=bins["centers"], widths=a.widths, kernel=a.kernel, val_fraction=a.val_fraction,
+          cell_fraction=a.cell_fraction)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
 
 
@@ -126,7 +135,8 @@ def cmd_colorize_chapter(a):
 def cmd_metrics(a):
     from .evaluate import write_metrics
 
-    write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile)
+    write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile,
+                  grid=a.grid)
 
 
 def cmd_figure(a):
@@ -190,10 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_bins)
 
-    p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
+    p = sub.add_parser("targets", help="grid-resolution ab of a chapter's colour tiles (bin-independent)")
     p.add_argument("--tiles", required=True)
-    p.add_argument("--bins", required=True)
     p.add_argument("--grid", type=int, default=56)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_targets)
+
+    p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
+    p.add_argument("--targets", required=True, help="the chapter's file from `mangacolor targets`")
+    p.add_argument("--bins", required=True)
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--sigma", type=float, default=5.0)
     p.add_argument("--out", required=True)
@@ -201,9 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train one model (kind x optimiser)")
     p.add_argument("--features", nargs="+", required=True)
-    p.add_argument("--labels", nargs="+", required=True)
+    p.add_argument("--labels", nargs="+", required=True,
+                   help="labels files (classifier), or targets files (enough for regression)")
     p.add_argument("--tiles", nargs="+", required=True, help="tiles files (sample images for the figures)")
-    p.add_argument("--bins", required=True)
+    p.add_argument("--bins", help="bins.npz; required by the classifier, regression is scored on the 313 "
+                                  "reference bins without it")
     p.add_argument("--kind", choices=["classification", "regression"], required=True)
     p.add_argument("--optimizer", choices=["sgd", "adadelta", "adam"], required=True)
     p.add_argument("--epochs", type=int, default=6)
@@ -213,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebalance", dest="rebalance", action="store_true", default=True)
     p.add_argument("--no-rebalance", dest="rebalance", action="store_false")
     p.add_argument("--widths", type=_ints, default=[128])
+    p.add_argument("--kernel", type=int, choices=[1, 3], default=1, help="support of the last hidden conv")
+    p.add_argument("--cell-fraction", type=float, default=1.0, help="share of grid cells per training step")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
@@ -234,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crops", required=True)
     p.add_argument("--pages", required=True)
     p.add_argument("--model", required=True)
-    p.add_argument("--bins", required=True)
+    p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
     p.add_argument("--decode", choices=["annealed_mean", "argmax"], default="annealed_mean")
     p.add_argument("--temperature", type=float, default=0.38)
     p.add_argument("--threads", type=int, default=1)
@@ -246,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", required=True)
     p.add_argument("--colorized", required=True)
     p.add_argument("--baseline", help="colourised chapter of the regression model")
+    p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
     p.add_argument("--canvas", type=int, default=1344)
     p.add_argument("--tile", type=int, default=224)
     p.add_argument("--out-json", required=True)

@@ -29,6 +29,10 @@ def check_config(config: dict) -> None:
                           f"training.runs.{kind}")
     if "classification" not in config["training"]["runs"] or not config["training"]["runs"]["classification"]:
         raise ConfigError("config training.runs.classification: at least one optimiser is needed")
+    training = config["training"]
+    if training.get("cell_fraction", 1.0) < 1 and training.get("kernel", 1) != 1:
+        raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
+                          f"(training.kernel 1, got {training['kernel']})")
     for name, chapter in chapters.items():
         for key in ("color", "bw"):
             if key in chapter and not Path(chapter[key]).is_dir():

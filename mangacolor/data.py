@@ -1,8 +1,9 @@
 """Training data: (hypercolumn features, labels) HDF5 pairs read lazily, one tile at a time.
 
-Each chapter has a features file (dataset ``x`` (N, C, G, G) float16) and a labels file (``idx`` (N, G, G, k)
-int16, ``w`` (N, G, G, k) float16, ``ab`` (N, G, G, 2) float16, ``hard`` (N, G, G) int16, ``page`` (N,) int32),
-tile for tile in the same order. Files are opened on first access in each process (DataLoader workers
+Each chapter has a features file (dataset ``x`` (N, C, G, G) float16) and a labels file, tile for tile in the
+same order: ``ab`` (N, G, G, 2) float16 and ``page`` (N,) int32 always (a bin-independent targets file, enough for
+the regression head), plus the classifier's ``idx`` (N, G, G, k) int16, ``w`` (N, G, G, k) float16 and ``hard``
+(N, G, G) int16 in a bins-dependent labels file. Files are opened on first access in each process (DataLoader workers
 included), so memory is bounded by the batch and prefetch, not by the dataset size.
 """
 from __future__ import annotations
@@ -26,8 +27,9 @@ class TileDataset(Dataset):
     """Tiles of one or more chapters, concatenated in the order given.
 
     An item is a dict of tensors, channels first as torch expects:
-    ``x`` (C, G, G) float32, ``idx`` (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target),
-    ``ab`` (2, G, G) float32, ``hard`` (G, G) int64, ``index`` () int64 (position in this dataset).
+    ``x`` (C, G, G) float32, ``ab`` (2, G, G) float32, ``index`` () int64 (position in this dataset), and when
+    the labels files have them (``soft``) ``idx`` (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and
+    ``hard`` (G, G) int64. ``k`` is 0 without soft targets.
     """
 
     def __init__(self, features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike]):
@@ -39,16 +41,20 @@ class TileDataset(Dataset):
         for fp, lp in zip(self.features, self.labels):
             with h5py.File(fp, "r") as f, h5py.File(lp, "r") as g:
                 n, c, gh, gw = f["x"].shape
-                if g["idx"].shape[:3] != (n, gh, gw) or g["ab"].shape != (n, gh, gw, 2):
-                    raise ValueError(f"{lp}: labels idx {g['idx'].shape} / ab {g['ab'].shape} do not match "
+                soft = "idx" in g
+                if g["ab"].shape != (n, gh, gw, 2) or (soft and g["idx"].shape[:3] != (n, gh, gw)):
+                    raise ValueError(f"{lp}: labels ab {g['ab'].shape}"
+                                     f"{' / idx ' + str(g['idx'].shape) if soft else ''} do not match "
                                      f"features x {f['x'].shape} in {fp}")
-                shape = (c, gh, gw, g["idx"].shape[3])
+                shape = (c, gh, gw, g["idx"].shape[3] if soft else 0)
                 if sizes and shape != self.shape:
                     raise ValueError(f"{fp}: (C, G, G, k) = {shape}, other chapters have {self.shape}")
                 self.shape = shape
                 sizes.append(n)
                 pages.append(g["page"][:].astype(np.int64))
         self.in_channels, self.grid, _, self.k = self.shape
+        #: Whether items carry the classifier's soft targets (idx, w) and hard bins.
+        self.soft = self.k > 0
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
         chapter = np.repeat(np.arange(len(sizes)), sizes)
         #: (N, 2) int64: (chapter number in the order given, page index) of every tile.
@@ -78,14 +84,15 @@ class TileDataset(Dataset):
         c = int(np.searchsorted(self.offsets, i, side="right") - 1)
         j = i - int(self.offsets[c])
         f, g = self._open()[c]
-        return {
+        item = {
             "x": torch.from_numpy(f["x"][j].astype(np.float32)),
-            "idx": _channels_first(g["idx"][j], np.int64),
-            "w": _channels_first(g["w"][j], np.float32),
             "ab": _channels_first(g["ab"][j], np.float32),
-            "hard": torch.from_numpy(g["hard"][j].astype(np.int64)),
             "index": torch.tensor(i, dtype=torch.int64),
         }
+        if self.soft:
+            item.update(idx=_channels_first(g["idx"][j], np.int64), w=_channels_first(g["w"][j], np.float32),
+                        hard=torch.from_numpy(g["hard"][j].astype(np.int64)))
+        return item
 
     def close(self) -> None:
         for f, g in self._files or []:

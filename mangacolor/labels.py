@@ -1,4 +1,5 @@
-"""Training targets: the bin grid with its empirical prior and rebalancing weights, and per-chapter soft labels."""
+"""Training targets: per-chapter grid ab (bin-independent), the bin grid with its empirical prior and rebalancing
+weights, and per-chapter soft labels."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,28 +55,42 @@ def load_bins(path: str | Path) -> dict:
         return {k: z[k] for k in z.files}
 
 
-def write_labels(tiles_path: str | Path, bins_path: str | Path, out: str | Path, grid: int = 56, k: int = 5,
-                 sigma: float = 5.0) -> None:
-    """Soft-encoded targets (idx, w), hard bins and the grid-resolution ab of every tile of a chapter."""
-    bins = load_bins(bins_path)
-    quantizer = ABQuantizer(int(bins["step"]), str(bins["rule"]))
+def write_targets(tiles_path: str | Path, out: str | Path, grid: int = 56) -> None:
+    """Bin-independent targets of every tile of a chapter: ab area-averaged to ``grid`` and the page index.
+
+    The regression baseline trains on these alone; ``write_labels`` quantises them for the classifier."""
     with h5py.File(tiles_path, "r") as src:
         n, page = len(src["color"]), src["page"][:]
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
-        idx = f.create_dataset("idx", (n, grid, grid, k), np.int16, chunks=(1, grid, grid, k))
-        w = f.create_dataset("w", (n, grid, grid, k), np.float16, chunks=(1, grid, grid, k))
         ab_ds = f.create_dataset("ab", (n, grid, grid, 2), np.float16, chunks=(1, grid, grid, 2))
-        hard = f.create_dataset("hard", (n, grid, grid), np.int16, chunks=(1, grid, grid))
         f.create_dataset("page", data=page)
         start = 0
-        for color in _color_batches(tiles_path, f"labels {Path(out).stem}"):
+        for color in _color_batches(tiles_path, f"targets {Path(out).stem}"):
             ab = tile_ab(color, grid)
+            ab_ds[start:start + len(ab)] = ab
+            start += len(ab)
+        f.attrs.update(grid=grid)
+    print(f"{out}: ab targets of {n} tiles at {grid}x{grid}")
+
+
+def write_labels(targets_path: str | Path, bins_path: str | Path, out: str | Path, k: int = 5,
+                 sigma: float = 5.0) -> None:
+    """Soft-encoded targets (idx, w) and hard bins of a chapter's ``write_targets`` file, which ``ab`` and
+    ``page`` are copied from (a labels file alone feeds the classifier)."""
+    bins = load_bins(bins_path)
+    quantizer = ABQuantizer(int(bins["step"]), str(bins["rule"]))
+    with h5py.File(targets_path, "r") as src, atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        n, grid = src["ab"].shape[:2]
+        idx = f.create_dataset("idx", (n, grid, grid, k), np.int16, chunks=(1, grid, grid, k))
+        w = f.create_dataset("w", (n, grid, grid, k), np.float16, chunks=(1, grid, grid, k))
+        hard = f.create_dataset("hard", (n, grid, grid), np.int16, chunks=(1, grid, grid))
+        f.create_dataset("ab", data=src["ab"][()], chunks=(1, grid, grid, 2))
+        f.create_dataset("page", data=src["page"][()])
+        for start in tqdm(range(0, n, BATCH), desc=f"labels {Path(out).stem}", unit="batch"):
+            ab = src["ab"][start:start + BATCH].astype(np.float32)
             stop = start + len(ab)
-            i, wt = quantizer.soft(ab, k=k, sigma=sigma)
-            idx[start:stop], w[start:stop] = i, wt
-            ab_ds[start:stop] = ab
+            idx[start:stop], w[start:stop] = quantizer.soft(ab, k=k, sigma=sigma)
             hard[start:stop] = quantizer.hard(ab)
-            start = stop
         f.attrs.update(grid=grid, k=k, sigma=sigma, n_bins=len(quantizer.centers), step=int(bins["step"]),
                        rule=str(bins["rule"]))
     print(f"{out}: soft labels of {n} tiles at {grid}x{grid}, k={k}, sigma={sigma}")

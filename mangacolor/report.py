@@ -174,7 +174,8 @@ def config_html(config: dict) -> str:
 def metrics_html(metrics: dict) -> str:
     rows = {**{(("strategy", k)): v for k, v in metrics.get("strategies", {}).items()},
             **{(("baseline", k)): v for k, v in metrics.get("baselines", {}).items()}}
-    best = best_values({f"{g}/{k}": v for (g, k), v in rows.items()})
+    best = best_values({f"{g}/{k}": v for (g, k), v in rows.items()})  # references are ceilings, not contenders
+    rows.update({("reference", k): v for k, v in metrics.get("references", {}).items()})
     head = "".join(f"<th>{_esc(h)} {'&uarr;' if how == 'max' else '(best: 1)'}</th>"
                    for h, how in METRICS.values())
     body = []
@@ -188,7 +189,9 @@ def metrics_html(metrics: dict) -> str:
     return (f"<table class=metrics><tr><th>group</th><th>method</th>{head}</tr>{''.join(body)}</table>"
             "<p>Chapter means over its pages; best value per column highlighted (highest, or closest to 1 for "
             "the colourfulness ratio and the seam score, which are 1 for a prediction as colourful and as "
-            "smooth across the tile grid as the truth). Per-page values: "
+            "smooth across the tile grid as the truth). Reference rows are ceilings, not contenders: <i>true_ab</i> is "
+            "the truth's chroma on the B&amp;W page's own lightness, <i>grid_truth</i> the truth's chroma averaged "
+            "to the hypercolumn grid and upsampled (a perfect model at that grid). Per-page values: "
             "<a href='metrics.csv'>metrics.csv</a>, means: <a href='metrics.json'>metrics.json</a>.</p>")
 
 

@@ -9,7 +9,10 @@ One run writes to ``out_dir``:
   (keys ``epoch_{e}``), with ``epochs``, ``tile_index`` (position in the concatenated chapters) and ``ab_true``.
 
 Validation uses whole pages held out from training (``data.split_by_page``). Top-1/top-5 are bin accuracies
-against the nearest (hard) bin; a regression head's ab is quantised to its nearest bin centres.
+against the nearest (hard) bin; a regression head's ab is quantised to its nearest bin centres. The regression head
+needs no bins to train (its labels may be the bin-independent targets files), so unless given ``centers`` it is
+scored on the reference grid of Zhang et al. (step 10, 313 bins), and a change of the configured bins never
+retrains it.
 """
 from __future__ import annotations
 
@@ -69,6 +72,22 @@ def _set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+def sample_cells(batch: dict[str, torch.Tensor], fraction: float) -> dict[str, torch.Tensor]:
+    """The same random ``fraction`` of grid cells of every tile in ``batch``, as (B, *, n, 1) maps.
+
+    Sparse training as in Larsson et al. (2016), who sample pixels of each hypercolumn: neighbouring cells are
+    strongly correlated, so a per-cell (kernel 1) head learns nearly as much from a sample, in a fraction of the
+    time. Draws from torch's global RNG (seeded, and restored on resume)."""
+    g2 = batch["x"].shape[-2] * batch["x"].shape[-1]
+    keep = torch.randperm(g2)[:max(1, math.ceil(fraction * g2))].to(batch["x"].device)
+    out = {}
+    for key, v in batch.items():
+        if v.ndim >= 3:  # (B, [channels,] G, G) maps
+            v = v.flatten(-2).index_select(-1, keep).unsqueeze(-1)
+        out[key] = v
+    return out
+
+
 def _loss(model, batch, kind, class_weights):
     out = model(batch["x"])
     if kind == "classification":
@@ -83,37 +102,54 @@ def _top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) -
     return nearest_bins(out, centers, k)
 
 
+def reference_centers() -> np.ndarray:
+    """Centres of the reference bins (step 10, rule gamut: the 313 of Zhang et al.)."""
+    from mangacolor.color import ABQuantizer
+
+    return ABQuantizer(10, "gamut").centers
+
+
 def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, float]:
-    """Mean loss per tile and top-1/top-5 bin accuracy per grid cell over ``loader``."""
+    """Mean loss per tile and top-1/top-5 bin accuracy per grid cell over ``loader`` (true bin: the labels'
+    ``hard``, or the centre nearest to the true ab when the labels have no bins)."""
     model.eval()
     loss_sum, tiles, top1, top5, cells = 0.0, 0, 0, 0, 0
     with torch.no_grad():
         for batch in loader:
             batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
             loss, out = _loss(model, batch, kind, class_weights)
-            hit = _top_bins(out, kind, centers) == batch["hard"].unsqueeze(1)
+            hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
+            hit = _top_bins(out, kind, centers) == hard.unsqueeze(1)
             loss_sum += loss.item() * len(out)
             tiles += len(out)
             top1 += int(hit[:, 0].sum())
             top5 += int(hit.any(1).sum())
-            cells += batch["hard"].numel()
+            cells += hard.numel()
     if tiles == 0:
         return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan}
     return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells}
 
 
 def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-          kind: str = "classification", optimizer: str = "adam", *, centers: np.ndarray, epochs: int = 20,
+          kind: str = "classification", optimizer: str = "adam", *, centers: np.ndarray | None = None, epochs: int = 20,
           lr: float | None = None, batch_size: int = 64, seed: int = 0, device: str = "auto",
           threads: int | None = None, class_weights: np.ndarray | None = None,
           widths: Sequence[int] = DEFAULT_WIDTHS, kernel: int = DEFAULT_KERNEL, val_fraction: float = 0.1,
+          cell_fraction: float = 1.0,
           sample_tiles: int = 8, workers: int = 0, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train one head and write checkpoint.pt, model.pt, history.csv and samples.npz to ``out_dir``.
 
-    ``centers`` (Q, 2) are the ab bin centres (they fix Q, decode the samples and quantise regression output);
+    ``centers`` (Q, 2) are the ab bin centres (they fix Q, decode the samples and quantise regression output;
+    required for the classifier, the reference grid by default for regression);
     ``class_weights`` (Q,) are the rebalancing weights of the classification loss (None: unweighted).
+    ``cell_fraction`` < 1 trains each step on that share of every tile's grid cells (``sample_cells``; kernel 1
+    only); validation always scores every cell.
     Returns the history, one row per epoch.
     """
+    if not 0 < cell_fraction <= 1:
+        raise ValueError(f"cell_fraction must be in (0, 1], got {cell_fraction}")
+    if cell_fraction < 1 and kernel != 1:
+        raise ValueError(f"cell_fraction < 1 needs a per-cell head (kernel 1), got kernel {kernel}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     device = resolve_device(device)
@@ -124,6 +160,12 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
     try:
         # --- data: whole pages held out for validation, fixed sample tiles among them
         data = TileDataset(features, labels)
+        if kind == "classification" and not data.soft:
+            raise ValueError(f"the classifier needs soft-encoded labels (idx, w, hard); {labels[0]} has none")
+        if centers is None:
+            if kind == "classification":
+                raise ValueError("the classifier needs the bin centres")
+            centers = reference_centers()
         train_idx, val_idx = split_by_page(data.pages, val_fraction, seed)
         if len(train_idx) == 0:
             raise ValueError("no training tiles")
@@ -150,7 +192,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
                   "in_channels": data.in_channels, "grid": data.grid, "n_bins": n_bins,
-                  "val_fraction": val_fraction, "tiles": len(data),
+                  "val_fraction": val_fraction, "cell_fraction": cell_fraction, "tiles": len(data),
                   "class_weights": None if weights_t is None else weights_t.cpu().tolist()}
 
         # --- resume from the last checkpoint written with the same settings and unchanged input files
@@ -180,6 +222,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             for batch in tqdm(loader, desc=f"{kind}/{optimizer} epoch {epoch}/{epochs}", leave=False,
                               disable=None):
                 batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+                if cell_fraction < 1:
+                    batch = sample_cells(batch, cell_fraction)
                 loss, _ = _loss(model, batch, kind, weights_t)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -172,3 +172,31 @@ def test_worker_processes_read_the_same_batches(chapters, tmp_path):
     run(chapters, tmp_path / "w0", epochs=2)
     run(chapters, tmp_path / "w2", epochs=2, workers=2)
     assert same_weights(weights(tmp_path / "w0"), weights(tmp_path / "w2"))
+
+
+def targets_only(chapters, tmp_path):
+    """Copies of the labels files with only what the bin-independent `targets` rule writes: ab and page."""
+    out = []
+    for lp in chapters[1]:
+        tp = tmp_path / f"targets-{lp.name}"
+        with h5py.File(lp, "r") as src, h5py.File(tp, "w") as dst:
+            dst["ab"], dst["page"] = src["ab"][()], src["page"][()]
+        out.append(tp)
+    return chapters[0], out
+
+
+def test_regression_trains_on_bin_independent_targets_and_is_scored_on_reference_bins(chapters, tmp_path):
+    feats, targets = targets_only(chapters, tmp_path)
+    assert not TileDataset(feats, targets).soft and "idx" not in TileDataset(feats, targets)[0]
+    hist = run((feats, targets), tmp_path / "reg", kind="regression", optimizer="adam", centers=None,
+               class_weights=None, lr=1e-2)
+    assert hist["val_top1"].notna().all() and (hist["val_top1"] > 0).all()
+    with pytest.raises(ValueError, match="soft-encoded labels"):
+        run((feats, targets), tmp_path / "cls")
+
+
+def test_sparse_cell_training_keeps_learning_and_needs_a_per_cell_head(chapters, tmp_path):
+    hist = run(chapters, tmp_path / "sparse", cell_fraction=0.25, epochs=6)
+    assert hist["val_loss"].iloc[-1] < hist["val_loss"].iloc[0]
+    with pytest.raises(ValueError, match="kernel 1"):
+        run(chapters, tmp_path / "k3", cell_fraction=0.5, kernel=3)

@@ -24,8 +24,8 @@ TINY = {
     "colorize": {"contour_min_area": 20000},
     "figures": {"pages": 1, "edges_max_side": 256},
 }
-BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "backbone_edges", "figure_contours",
-                   "figure_contour_overlay"}
+BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "targets", "train_regression", "colorize_regression",
+                   "backbone_edges", "figure_contours", "figure_contour_overlay"}
 
 
 def snakemake(workdir: Path, *args: str, config: dict | None = None) -> str:
@@ -66,6 +66,9 @@ def test_chapter_report_is_complete(run_dir):
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["strategies"]) == {"tiles", "overlap", "page", "contours"}
     assert set(metrics["baselines"]) == {"gray", "regression"}
+    refs = metrics["references"]  # ceilings: the truth's own chroma scores perfectly, its grid average does not
+    assert refs["true_ab"]["bin_accuracy"] == 1 and refs["true_ab"]["auc"] == 1
+    assert refs["grid_truth"]["bin_accuracy"] < 1 and refs["grid_truth"]["auc"] > metrics["baselines"]["gray"]["auc"]
     for row in metrics["strategies"].values():
         assert {"psnr", "auc", "auc_colored", "bin_accuracy", "colorfulness_ratio", "seam"} <= set(row)
         assert 0 <= row["auc"] <= 1
@@ -131,8 +134,9 @@ def test_slurm_profile_requests_gpus_for_heavy_rules(tmp_path):
     resources = {}
     for rule, res in jobs:
         resources.setdefault(rule, dict(kv.split("=", 1) for kv in res.split(", ")))
-    assert planned_jobs(out)["train"] == 4 and planned_jobs(out)["hypercolumns"] == 9
-    for rule in ("hypercolumns", "train", "crops"):
+    jobs = planned_jobs(out)
+    assert jobs["train"] == 3 and jobs["train_regression"] == 1 and jobs["hypercolumns"] == 9
+    for rule in ("hypercolumns", "train", "train_regression", "crops"):
         assert resources[rule]["gpu"] == "1" and resources[rule]["slurm_partition"] == "gpu", resources[rule]
         assert int(resources[rule]["cpus_per_task"]) == 8
     assert "gpu" not in resources["labels"] and int(resources["train"]["mem_mb"]) >= 16000

@@ -1,5 +1,6 @@
-# Stage 4: the ab bin grid, its empirical prior over the training chapters and rebalancing weights; then the
-# soft-encoded targets of each chapter. Paths carry the bin grid (BT): a bin change starts here.
+# Stage 4: each chapter's grid-resolution ab (`targets`, bin-independent); the ab bin grid, its empirical prior
+# over the training chapters and rebalancing weights; the soft-encoded labels. Paths of bins and labels carry the
+# bin grid (BT): a bin change starts there.
 
 
 rule bins:
@@ -21,20 +22,34 @@ rule bins:
         "--out {output} 2>&1 | tee {log}"
 
 
+rule targets:
+    input:
+        f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+    output:
+        f"{TARGETS}/{{chapter}}.h5",
+    params:
+        grid=GRID,
+    log:
+        log_path(f"targets/{TT}-g{GRID}/{{chapter}}"),
+    benchmark:
+        bench_path(f"targets/{TT}-g{GRID}/{{chapter}}")
+    shell:
+        "mangacolor targets --tiles {input} --grid {params.grid} --out {output} 2>&1 | tee {log}"
+
+
 rule labels:
     input:
-        tiles=f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+        targets=f"{TARGETS}/{{chapter}}.h5",
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
     output:
         f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
     params:
         k=config["bins"]["k"],
         sigma=config["bins"]["sigma"],
-        grid=GRID,
     log:
         log_path(f"labels/{TT}/{BT}-g{GRID}/{{chapter}}"),
     benchmark:
         bench_path(f"labels/{TT}/{BT}-g{GRID}/{{chapter}}")
     shell:
-        "mangacolor labels --tiles {input.tiles} --bins {input.bins} --k {params.k} --sigma {params.sigma} "
-        "--grid {params.grid} --out {output} 2>&1 | tee {log}"
+        "mangacolor labels --targets {input.targets} --bins {input.bins} --k {params.k} --sigma {params.sigma} "
+        "--out {output} 2>&1 | tee {log}"

@@ -1,5 +1,6 @@
 # Stage 6: whole-page colourisation. `crops` cuts each test page into the model inputs of every strategy and
-# computes their hypercolumns (bin-independent, cached); `colorize` runs a trained head on them and composes.
+# computes their hypercolumns (bin-independent, cached); `colorize` runs a trained head on them and composes
+# (the regression baseline's under REG: it needs no bins).
 COLORIZE = config["colorize"]
 
 
@@ -37,7 +38,10 @@ rule colorize:
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
     output:
         f"{RUN}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
+    wildcard_constraints:
+        kind="classification",
     params:
+        bins=lambda wc, input: f"--bins {input.bins}",
         decode=COLORIZE["decode"],
         temperature=COLORIZE["temperature"],
     threads: HEAVY_THREADS
@@ -47,5 +51,24 @@ rule colorize:
         bench_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}")
     shell:
         "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
-        "--bins {input.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
+        "{params.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
         "--out {output} 2>&1 | tee {log}"
+
+
+use rule colorize as colorize_regression with:
+    input:
+        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        pages=f"{WORK}/pages/{{chapter}}",
+        model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
+    output:
+        f"{REG}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
+    wildcard_constraints:
+        kind="regression",
+    params:
+        bins="",
+        decode=COLORIZE["decode"],
+        temperature=COLORIZE["temperature"],
+    log:
+        log_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}"),
+    benchmark:
+        bench_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}")

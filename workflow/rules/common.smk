@@ -8,11 +8,22 @@ FT = feature_tag(config["features"])
 BT = bins_tag(config["bins"])
 GRID = config["features"]["grid"]
 FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
-RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: everything from the models on
+TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
+RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
+REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly
 TRAIN_CHAPTERS = config["train"]
 MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
 COLORIZE_MODEL = config["colorize"]["model"]
 BASELINE_MODEL = next((m for m in MODELS if m.startswith("regression")), None)
+
+
+def model_root(model):
+    """Where a model's files and colourisations live: regression runs do not depend on the bins."""
+    return REG if model.startswith("regression") else RUN
+
+
+def colorized(model):
+    return f"{model_root(model)}/colorized/{model}/{{chapter}}.h5"
 
 
 # Threads of the heavy rules (VGG16, training): Snakemake caps this at --cores, and the CLI at the CPU count.

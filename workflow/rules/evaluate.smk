@@ -1,10 +1,6 @@
 # Stage 7: per-page, per-strategy metrics of the test chapters, with the grey and regression baselines beside.
 
 
-def colorized(model):
-    return f"{RUN}/colorized/{model}/{{chapter}}.h5"
-
-
 rule metrics:
     input:
         pages=f"{WORK}/pages/{{chapter}}",
@@ -17,6 +13,7 @@ rule metrics:
     params:
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
+        grid=GRID,
         baseline=lambda wc, input: f"--baseline {input.baseline[0]}" if input.baseline else "",
     log:
         log_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}"),
@@ -24,5 +21,5 @@ rule metrics:
         bench_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}")
     shell:
         "mangacolor metrics --pages {input.pages} --bins {input.bins} --colorized {input.main} {params.baseline} "
-        "--canvas {params.canvas} --tile {params.tile} --out-json {output.json} --out-csv {output.csv} "
+        "--canvas {params.canvas} --tile {params.tile} --grid {params.grid} --out-json {output.json} --out-csv {output.csv} "
         "2>&1 | tee {log}"

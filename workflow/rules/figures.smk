@@ -21,7 +21,7 @@ rule figure_bins:
 
 rule figure_loss_curves:
     input:
-        expand(f"{RUN}/models/{{model}}/history.csv", model=MODELS),
+        [f"{model_root(m)}/models/{m}/history.csv" for m in MODELS],
     output:
         fig("loss_curves.png", "loss_curves", "Training"),
     params:
@@ -32,7 +32,7 @@ rule figure_loss_curves:
 
 rule figure_stages:
     input:
-        f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
+        lambda wc: f"{model_root(wc.kind)}/models/{wc.kind}-{wc.opt}/samples.npz",
     output:
         fig("stages_{kind}-{opt}.png", "stages", "Training"),
     params:
@@ -45,8 +45,7 @@ rule figure_stages:
 rule figure_collapse:
     input:
         pages=f"{WORK}/pages/{{chapter}}",
-        colorized=expand(f"{RUN}/colorized/{{model}}/{{{{chapter}}}}.h5",
-                         model=[COLORIZE_MODEL] + ([BASELINE_MODEL] if BASELINE_MODEL else [])),
+        colorized=[colorized(m) for m in [COLORIZE_MODEL] + ([BASELINE_MODEL] if BASELINE_MODEL else [])],
     output:
         fig("{chapter}/collapse.png", "collapse", "Training"),
     params:
@@ -59,7 +58,7 @@ rule figure_collapse:
 rule figure_pages:
     input:
         pages=f"{WORK}/pages/{{chapter}}",
-        colorized=f"{RUN}/colorized/{COLORIZE_MODEL}/{{chapter}}.h5",
+        colorized=colorized(COLORIZE_MODEL),
     output:
         panels=report(directory(f"{RUN}/figures/{{chapter}}/panels"), patterns=["{name}.png"],
                       caption="../report/panels.rst", category="Whole pages"),

@@ -17,7 +17,7 @@ def chapter_figures(wildcards):
         "overlay": f"{WORK}/figures/contours-a{area}/{wildcards.chapter}_overlay.png",
         "metrics_json": f"{RUN}/metrics/{wildcards.chapter}.json",
         "metrics_csv": f"{RUN}/metrics/{wildcards.chapter}.csv",
-        "colorized": f"{RUN}/colorized/{COLORIZE_MODEL}/{wildcards.chapter}.h5",
+        "colorized": colorized(COLORIZE_MODEL).format(chapter=wildcards.chapter),
     }
 
 

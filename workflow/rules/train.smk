@@ -1,6 +1,27 @@
-# Stage 5: train each model (kind x optimiser) on the training chapters' hypercolumns and soft targets.
-# A checkpoint every epoch: an interrupted job resumes when rerun (snakemake --rerun-incomplete).
+# Stage 5: train each model (kind x optimiser) on the training chapters' hypercolumns. The classifiers learn the
+# soft-encoded labels (bin-dependent, under RUN); the regression baseline learns the grid ab alone, so its runs
+# live under REG and a bin change never retrains it. A checkpoint every epoch: an interrupted job resumes when
+# rerun (snakemake --rerun-incomplete).
 TRAINING = config["training"]
+TRAIN_SHELL = (
+    "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
+    "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
+    "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
+    "--widths {params.widths} --kernel {params.kernel} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
+    "--threads {threads} --out {output.model} 2>&1 | tee {log}"
+)
+
+TRAIN_PARAMS = dict(
+    epochs=TRAINING["epochs"],
+    lr=lambda wc: TRAINING["lr"][wc.opt],
+    batch_size=TRAINING["batch_size"],
+    val_fraction=TRAINING["val_fraction"],
+    widths=",".join(str(w) for w in TRAINING["widths"]),
+    kernel=TRAINING["kernel"],
+    cell_fraction=TRAINING["cell_fraction"],
+    device=TRAINING["device"],
+    seed=config["seed"],
+)
 
 
 rule train:
@@ -13,15 +34,12 @@ rule train:
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{RUN}/models/{{kind}}-{{opt}}/history.csv",
         samples=f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
+    wildcard_constraints:
+        kind="classification",
     params:
-        epochs=TRAINING["epochs"],
-        lr=lambda wc: TRAINING["lr"][wc.opt],
-        batch_size=TRAINING["batch_size"],
-        val_fraction=TRAINING["val_fraction"],
+        bins=lambda wc, input: f"--bins {input.bins}",
         rebalance="--rebalance" if TRAINING["rebalance"] else "--no-rebalance",
-        widths=",".join(str(w) for w in TRAINING["widths"]),
-        device=TRAINING["device"],
-        seed=config["seed"],
+        **TRAIN_PARAMS,
     threads: HEAVY_THREADS
     resources:
         mem_mb=6000,
@@ -31,8 +49,25 @@ rule train:
     benchmark:
         bench_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}")
     shell:
-        "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} --bins {input.bins} "
-        "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
-        "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
-        "--widths {params.widths} --device {params.device} --seed {params.seed} --threads {threads} "
-        "--out {output.model} 2>&1 | tee {log}"
+        TRAIN_SHELL
+
+
+use rule train as train_regression with:
+    input:
+        features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        labels=expand(f"{TARGETS}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        tiles=expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+    output:
+        model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
+        history=f"{REG}/models/{{kind}}-{{opt}}/history.csv",
+        samples=f"{REG}/models/{{kind}}-{{opt}}/samples.npz",
+    wildcard_constraints:
+        kind="regression",
+    params:
+        bins="",
+        rebalance="",
+        **TRAIN_PARAMS,
+    log:
+        log_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}"),
+    benchmark:
+        bench_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}")
