@@ -35,7 +35,8 @@ FIGURES = {
     "loss_curves": ("Loss curves", "Training",
                     "Training (solid) and validation (dashed) loss per epoch of the classifier with each "
                     "optimiser, the regression baseline's loss on its own scale, and validation top-1/top-5 bin "
-                    "accuracy per model. Look for optimisers that stall at the same plateau (as in the blog) and "
+                    "accuracy per model (the regression baseline, which needs no bins, on the 313 reference bins "
+                    "of Zhang et al.). Look for optimisers that stall at the same plateau (as in the blog) and "
                     "for validation loss rising while training loss falls (overfitting)."),
     "stages": ("Stages of training", "Training",
                "Fixed validation tiles after successive epochs: B&W input, the prediction after each stored epoch "
