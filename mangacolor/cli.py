@@ -302,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("colorize", help="colourise your own B&W pages with a trained model")
     p.add_argument("pages", nargs="+", help="images or folders of images (never modified)")
     p.add_argument("--model", required=True, help="a model.pt written by the train rule")
-    p.add_argument("--strategy", choices=["tiles", "overlap", "page", "contours"], default="contours")
+    p.add_argument("--strategy", choices=["tiles", "overlap", "page", "contours"], default="overlap",
+                   help="default overlap, the best strategy on chapter1 (README, Results)")
     p.add_argument("-o", "--out", required=True, help="output folder (created; must not be an input folder)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--threads", type=int, default=2)
