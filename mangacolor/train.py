@@ -88,6 +88,13 @@ def sample_cells(batch: dict[str, torch.Tensor], fraction: float) -> dict[str, t
     return out
 
 
+def to_device(batch: dict[str, torch.Tensor], device) -> dict[str, torch.Tensor]:
+    """A collated batch on ``device``, hypercolumns converted to float32 there (they are loaded as float16)."""
+    out = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+    out["x"] = out["x"].float()
+    return out
+
+
 def _loss(model, batch, kind, class_weights):
     out = model(batch["x"])
     if kind == "classification":
@@ -116,7 +123,7 @@ def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, f
     loss_sum, tiles, top1, top5, cells = 0.0, 0, 0, 0, 0
     with torch.no_grad():
         for batch in loader:
-            batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+            batch = to_device(batch, device)
             loss, out = _loss(model, batch, kind, class_weights)
             hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
             hit = _top_bins(out, kind, centers) == hard.unsqueeze(1)
@@ -176,7 +183,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         val_loader = DataLoader(Subset(data, val_idx), batch_size=batch_size, collate_fn=collate, num_workers=workers,
                                 pin_memory=pin)
         sample_batch = [data[int(i)] for i in sample_idx]
-        sample_x = torch.stack([b["x"] for b in sample_batch]).to(device) if sample_batch else None
+        sample_x = torch.stack([b["x"] for b in sample_batch]).to(device).float() if sample_batch else None
         centers_t = torch.as_tensor(np.asarray(centers), dtype=torch.float32, device=device)
         n_bins = len(centers_t)
         weights_t = None
@@ -221,7 +228,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             loss_sum, tiles = 0.0, 0
             for batch in tqdm(loader, desc=f"{kind}/{optimizer} epoch {epoch}/{epochs}", leave=False,
                               disable=None):
-                batch = {key: v.to(device, non_blocking=True) for key, v in batch.items()}
+                batch = to_device(batch, device)
                 if cell_fraction < 1:
                     batch = sample_cells(batch, cell_fraction)
                 loss, _ = _loss(model, batch, kind, weights_t)

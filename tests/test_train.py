@@ -66,11 +66,11 @@ def test_dataset_concatenates_chapters_and_returns_channels_first_tensors(chapte
     ds = TileDataset(*chapters)
     assert len(ds) == 42 and (ds.in_channels, ds.grid, ds.k) == (C, G, K)
     item = ds[30]  # tile 6 of chapter 2
-    assert item["x"].shape == (C, G, G) and item["x"].dtype == torch.float32
+    assert item["x"].shape == (C, G, G) and item["x"].dtype == torch.float16
     assert item["idx"].shape == item["w"].shape == (K, G, G) and item["idx"].dtype == torch.int64
     assert item["ab"].shape == (2, G, G) and item["hard"].shape == (G, G)
     with h5py.File(chapters[0][1], "r") as f:
-        np.testing.assert_array_equal(item["x"].numpy(), f["x"][6].astype(np.float32))
+        np.testing.assert_array_equal(item["x"].numpy(), f["x"][6])
     with h5py.File(chapters[1][1], "r") as g:
         np.testing.assert_array_equal(item["hard"].numpy(), g["hard"][6])
         np.testing.assert_array_equal(item["idx"].permute(1, 2, 0).numpy(), g["idx"][6])
@@ -105,7 +105,7 @@ def test_training_writes_model_history_and_samples(chapters, tmp_path):
 
     model, meta = load_model(out / "model.pt")
     assert (meta["kind"], meta["optimizer"], meta["epochs"], meta["n_bins"]) == ("classification", "adam", 8, Q)
-    x = TileDataset(*chapters)[0]["x"][None]
+    x = TileDataset(*chapters)[0]["x"][None].float()
     reference, _ = load_model(out / "model.pt")
     assert torch.equal(predict(model, x), predict(reference, x))
 

@@ -4,8 +4,8 @@ FIG = f"--dpi {config['figures']['dpi']}"
 CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
 
 
-def fig(name, caption, category):
-    return report(f"{RUN}/figures/{name}", caption=f"../report/{caption}.rst", category=category)
+def fig(name, caption, category, root=RUN):
+    return report(f"{root}/figures/{name}", caption=f"../report/{caption}.rst", category=category)
 
 
 rule figure_bins:
@@ -32,14 +32,25 @@ rule figure_loss_curves:
 
 rule figure_stages:
     input:
-        lambda wc: f"{model_root(wc.kind)}/models/{wc.kind}-{wc.opt}/samples.npz",
+        f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
     output:
         fig("stages_{kind}-{opt}.png", "stages", "Training"),
+    wildcard_constraints:
+        kind="classification",
     params:
         style=FIG,
     shell:
         "mangacolor figure stages --samples {input} --title {wildcards.kind}-{wildcards.opt} {params.style} "
         "--out {output}"
+
+
+use rule figure_stages as figure_stages_regression with:
+    input:
+        f"{REG}/models/{{kind}}-{{opt}}/samples.npz",
+    output:
+        fig("stages_{kind}-{opt}.png", "stages", "Training", root=REG),
+    wildcard_constraints:
+        kind="regression",
 
 
 rule figure_collapse:

@@ -9,7 +9,7 @@ def chapter_figures(wildcards):
         "edges": f"{WORK}/figures/hed/backbone_edges.png",
         "bins": f"{RUN}/figures/bin_usage.png",
         "loss": f"{RUN}/figures/loss_curves.png",
-        "stages": expand(f"{RUN}/figures/stages_{{model}}.png", model=MODELS),
+        "stages": [f"{model_root(m)}/figures/stages_{m}.png" for m in MODELS],
         "collapse": f"{RUN}/figures/{wildcards.chapter}/collapse.png",
         "panels": f"{RUN}/figures/{wildcards.chapter}/panels",
         "seams": f"{RUN}/figures/{wildcards.chapter}/seams.png",
