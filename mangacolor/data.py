@@ -61,21 +61,25 @@ class TileDataset(Dataset):
         #: (N, 2) int64: (chapter number in the order given, page index) of every tile.
         self.pages = np.stack([chapter, np.concatenate(pages)], axis=1)
         self._files: list[tuple[h5py.File, h5py.File]] | None = None
+        self._datasets: list[dict[str, h5py.Dataset]] = []
         self._pid: int | None = None
 
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    def _open(self) -> list[tuple[h5py.File, h5py.File]]:
+    def _open(self) -> list[dict[str, h5py.Dataset]]:
+        """Per chapter, its datasets by name (resolved once: a name lookup per read costs as much as the read)."""
         # h5py handles must not cross a fork: each process (DataLoader worker) opens its own.
         if self._files is None or self._pid != os.getpid():
             self._files = [(h5py.File(fp, "r"), h5py.File(lp, "r")) for fp, lp in zip(self.features, self.labels)]
+            keys = ("ab", "idx", "w", "hard") if self.soft else ("ab",)
+            self._datasets = [{"x": f["x"], **{k: g[k] for k in keys}} for f, g in self._files]
             self._pid = os.getpid()
-        return self._files
+        return self._datasets
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_files"], state["_pid"] = None, None
+        state["_files"], state["_datasets"], state["_pid"] = None, [], None
         return state
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
@@ -84,22 +88,22 @@ class TileDataset(Dataset):
             raise IndexError(i)
         c = int(np.searchsorted(self.offsets, i, side="right") - 1)
         j = i - int(self.offsets[c])
-        f, g = self._open()[c]
+        d = self._open()[c]
         item = {
-            "x": torch.from_numpy(np.ascontiguousarray(f["x"][j], np.float16)),
-            "ab": _channels_first(g["ab"][j], np.float32),
+            "x": torch.from_numpy(np.ascontiguousarray(d["x"][j], np.float16)),
+            "ab": _channels_first(d["ab"][j], np.float32),
             "index": torch.tensor(i, dtype=torch.int64),
         }
         if self.soft:
-            item.update(idx=_channels_first(g["idx"][j], np.int64), w=_channels_first(g["w"][j], np.float32),
-                        hard=torch.from_numpy(g["hard"][j].astype(np.int64)))
+            item.update(idx=_channels_first(d["idx"][j], np.int64), w=_channels_first(d["w"][j], np.float32),
+                        hard=torch.from_numpy(d["hard"][j].astype(np.int64)))
         return item
 
     def close(self) -> None:
         for f, g in self._files or []:
             f.close()
             g.close()
-        self._files = None
+        self._files, self._datasets = None, []
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

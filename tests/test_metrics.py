@@ -39,6 +39,19 @@ def test_auc_perfect_is_one_and_grey_is_lower():
     assert np.isnan(auc_ab(grey, true, mask=mask))
 
 
+def test_auc_equals_the_sorted_cdf_definition():
+    """The histogram CDF counts exactly the pixels with error <= t, ties at integer errors included."""
+    true = np.zeros((40, 50, 2))
+    pred = np.stack([rng.integers(0, 160, (40, 50)), np.zeros((40, 50))], -1).astype(np.float64)  # integer errors
+    pred[::3] += rng.uniform(0, 1, (len(pred[::3]), 50, 2)) * [1, 0]
+    err = np.sort(np.hypot(*np.moveaxis(pred - true, -1, 0)).ravel())
+    for step in (1.0, 2.5):
+        t = np.arange(0.0, 150 + step / 2, step)
+        cdf = np.searchsorted(err, t, side="right") / err.size
+        expected = np.sum((cdf[1:] + cdf[:-1]) / 2 * np.diff(t)) / 150
+        assert auc_ab(pred, true, step=step) == pytest.approx(expected, abs=1e-12)
+
+
 def test_auc_colored_uses_only_coloured_truth():
     true = np.zeros((10, 10, 2), np.float32)
     true[:5] = [30, 0]                      # chroma 30: coloured; the rest chroma 0
