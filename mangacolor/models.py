@@ -20,10 +20,10 @@ import torch.nn.functional as F
 KINDS = ("classification", "regression")
 
 #: Library defaults: a per-cell head BN(C) -> 1x1 conv C->128 -> BN -> ReLU -> 1x1 conv -> Q (or 2). The pipeline's
-#: config.yaml asks for more: widths (128, 128, 256) with kernel 3 (a 1x1 reduction, then two 3x3 convs, so each
-#: cell sees 5x5 cells = 40 px of tile around it). Measured on chapter1 of the default series (2 CPU cores, grid 28,
-#: 10 epochs): coloured-pixel AuC 0.908 vs 0.873 for a 1x1 width-256 head, ~66 s vs ~37 s per model; paper
-#: regions that print identically (skin, sand, gutters) need that context to be told apart.
+#: config.yaml asks for widths (128, 128, 128) with kernel 3: a 1x1 reduction, then two 3x3 convs, so each cell
+#: sees 5x5 cells (40 px of tile) around it. Measured on chapter1 of the default series (2 CPU cores, grid 28,
+#: 10 epochs): coloured-pixel AuC 0.903 vs 0.873 for a 1x1 width-256 head (~45 s vs ~37 s per model), 0.908 with
+#: widths (128, 128, 256) (~60 s); paper regions that print identically (skin, sand, gutters) need the context.
 DEFAULT_WIDTHS: tuple[int, ...] = (128,)
 DEFAULT_KERNEL = 1
 
