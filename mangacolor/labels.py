@@ -84,11 +84,13 @@ def write_labels(targets_path: str | Path, bins_path: str | Path, out: str | Pat
         idx = f.create_dataset("idx", (n, grid, grid, k), np.int16, chunks=(1, grid, grid, k))
         w = f.create_dataset("w", (n, grid, grid, k), np.float16, chunks=(1, grid, grid, k))
         hard = f.create_dataset("hard", (n, grid, grid), np.int16, chunks=(1, grid, grid))
-        f.create_dataset("ab", data=src["ab"][()], chunks=(1, grid, grid, 2))
+        ab_ds = f.create_dataset("ab", (n, grid, grid, 2), np.float16, chunks=(1, grid, grid, 2))
         f.create_dataset("page", data=src["page"][()])
         for start in tqdm(range(0, n, BATCH), desc=f"labels {Path(out).stem}", unit="batch"):
-            ab = src["ab"][start:start + BATCH].astype(np.float32)
-            stop = start + len(ab)
+            ab16 = src["ab"][start:start + BATCH]  # read once, batch by batch: memory stays bounded by BATCH
+            stop = start + len(ab16)
+            ab_ds[start:stop] = ab16
+            ab = ab16.astype(np.float32)
             idx[start:stop], w[start:stop] = quantizer.soft(ab, k=k, sigma=sigma)
             hard[start:stop] = quantizer.hard(ab)
         f.attrs.update(grid=grid, k=k, sigma=sigma, n_bins=len(quantizer.centers), step=int(bins["step"]),
