@@ -139,6 +139,14 @@ def cmd_metrics(a):
                   grid=a.grid)
 
 
+def cmd_scores(a):
+    from .scores import write_scores
+
+    _threads(a.threads)
+    write_scores(a.features, a.labels, a.bins, a.models, a.out, decode_method=a.decode, temperature=a.temperature,
+                 device=a.device)
+
+
 def cmd_figure(a):
     from . import figures
 
@@ -272,6 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-csv", required=True)
     p.set_defaults(func=cmd_metrics)
 
+    p = sub.add_parser("scores", help="per-cell bin accuracy and chroma of every head on a held-out chapter's tiles")
+    p.add_argument("--features", required=True, help="hypercolumns of the chapter's tiles")
+    p.add_argument("--labels", required=True, help="the chapter's bin labels")
+    p.add_argument("--bins", required=True)
+    p.add_argument("--models", nargs="+", required=True, help="model.pt files")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present) | cpu | cuda")
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], default="annealed_mean")
+    p.add_argument("--temperature", type=float, default=0.38)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_scores)
+
     p = sub.add_parser("figure", help="draw one of the run's figures")
     p.add_argument("name", choices=["bins", "loss-curves", "stages", "collapse", "pages", "contour-aspect",
                                     "contour-overlay"])
@@ -294,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--panels", required=True)
     p.add_argument("--metrics", nargs=2, required=True)
     p.add_argument("--colorized", required=True)
+    p.add_argument("--scores", help="scores.csv of the models on the chapter's tiles")
     p.add_argument("--config-json", required=True)
     p.add_argument("--benchmarks", required=True)
     p.add_argument("--out", required=True)

@@ -44,8 +44,10 @@ FIGURES = {
                "appearing and settling on the right objects as training proceeds."),
     "collapse": ("Regression collapse", "Training",
                  "Regression baseline vs classifier vs truth on the test chapter: colourfulness per page, dominant "
-                 "colours and one crop side by side. Regression predicts the mean colour, a greyish brown far less "
-                 "colourful than the truth; the classifier keeps saturated colours."),
+                 "colours and one crop side by side. Regression predicts the conditional mean colour, which drifts "
+                 "to greyish brown wherever the B&W input leaves the colour ambiguous; the classifier picks a "
+                 "colour. Both keep the print's lightness, so white paper stays pale (the truth's own chroma on "
+                 "that lightness reaches only about two thirds of its colourfulness: see the metrics' true_ab)."),
     "panels": ("Pages side by side", "Whole pages",
                "Whole test pages: B&W input, each colourisation strategy (tiles with their grid in orange, "
                "overlapping tiles, the whole page as one crop, contours) and the true colours. Compare seams at "
@@ -196,6 +198,26 @@ def metrics_html(metrics: dict) -> str:
             "<a href='metrics.csv'>metrics.csv</a>, means: <a href='metrics.json'>metrics.json</a>.</p>")
 
 
+def scores_html(scores: pd.DataFrame | None) -> str:
+    """Table of ``scores.csv`` (every head per hypercolumn cell of the held-out tiles), best model marked."""
+    if scores is None or scores.empty:
+        return "<p>No model scores.</p>"
+    models = scores[scores.kind != "baseline"]
+    best = {c: models[c].max() for c in ("top1", "top5")}
+    best["chroma_ratio"] = min(models.chroma_ratio, key=lambda v: abs(v - 1)) if len(models) else None
+    rows = []
+    for r in scores.itertuples():
+        cells = "".join(f"<td class='num{' best' if r.kind != 'baseline' and getattr(r, c) == best[c] else ''}'>"
+                        f"{_fmt(float(getattr(r, c)))}</td>" for c in ("top1", "top5", "chroma_ratio"))
+        rows.append(f"<tr><td>{_esc(r.model)}</td><td class=num>{r.cells}</td>{cells}</tr>")
+    return ("<table><tr><th>model</th><th>cells</th><th>top-1 bin accuracy &uarr;</th><th>top-5 &uarr;</th>"
+            f"<th>chroma ratio (best: 1)</th></tr>{''.join(rows)}</table>"
+            "<p>Every trained head on the held-out chapter's tiles at its own resolution (one prediction per "
+            "hypercolumn cell, what it was trained for), against each cell's nearest bin; <i>gray</i> predicts "
+            "a = b = 0. Chroma ratio: mean |ab| of the decoded prediction over the truth's. Full table: "
+            "<a href='scores.csv'>scores.csv</a>.</p>")
+
+
 def timings_html(table: pd.DataFrame) -> str:
     if table.empty:
         return "<p>No benchmark files were found.</p>"
@@ -264,7 +286,7 @@ def write_pages(colorized, out_dir: Path) -> dict[str, list[str]]:
 
 
 def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages: dict,
-                timings: pd.DataFrame) -> str:
+                timings: pd.DataFrame, scores: pd.DataFrame | None = None) -> str:
     model = config.get("colorize", {}).get("model", "?")
     train = ", ".join(config.get("train", []))
     intro = (f"Results of one mangacolor run on the held-out chapter <b>{_esc(chapter)}</b>: a per-pixel classifier "
@@ -273,6 +295,7 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
              f"coloured by <b>{_esc(model)}</b> with each strategy and compared with the true colours and with "
              "a grey and a regression baseline. Figures, metrics and pages are files of this folder.")
     sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics)),
+                ("scores", "Models on held-out tiles", scores_html(scores)),
                 ("figures", "Figures", figures_html(figures)), ("pages", "Coloured pages", pages_html(pages)),
                 ("timings", "Timings", timings_html(timings))]
     nav = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t, _ in sections)
@@ -301,8 +324,13 @@ def write_report(args) -> None:
         figures += [("panels", f"figures/panels/{p.name}") for p in sorted(panels.glob("*.png"))]
         shutil.copyfile(metrics_json, tmp / "metrics.json")
         shutil.copyfile(metrics_csv, tmp / "metrics.csv")
+        scores = None
+        if args.scores:
+            shutil.copyfile(args.scores, tmp / "scores.csv")
+            scores = pd.read_csv(args.scores)
         pages = write_pages(args.colorized, tmp)
-        index = build_index(args.chapter, config, metrics, figures, pages, benchmark_table(args.benchmarks))
+        index = build_index(args.chapter, config, metrics, figures, pages, benchmark_table(args.benchmarks),
+                            scores)
         (tmp / "index.html").write_text(index, encoding="utf-8")
     print(f"{args.out}/index.html: {len(figures)} figures, {sum(map(len, pages.values()))} pages")
 

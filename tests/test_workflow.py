@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -76,6 +77,10 @@ def test_chapter_report_is_complete(run_dir):
     for src in re.findall(r'src="([^"]+)"', html):
         assert (out / src).is_file(), src
     assert len(list((out / "pages").glob("*/*.png"))) == 4
+    scores = pd.read_csv(out / "scores.csv")  # every head on the held-out tiles, beside the grey baseline
+    assert list(scores.model) == ["gray", "classification-adam", "regression-adam"]
+    assert scores.cells.nunique() == 1 and (scores.top1.between(0, 1)).all()
+    assert "Models on held-out tiles" in html
     assert not list((run_dir / "results").glob(".*"))  # no temp folders left behind
 
 
@@ -90,7 +95,7 @@ def test_bin_change_reruns_only_bin_dependent_rules(run_dir):
         jobs = planned_jobs(snakemake(run_dir, "-n", config=config))
     finally:
         (run_dir / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    assert {"bins", "labels", "train", "colorize", "metrics", "report", "figure_bins"} <= set(jobs)
+    assert {"bins", "labels", "train", "colorize", "metrics", "scores", "report", "figure_bins"} <= set(jobs)
     assert not BIN_INDEPENDENT & set(jobs), jobs
 
 
@@ -135,7 +140,8 @@ def test_slurm_profile_requests_gpus_for_heavy_rules(tmp_path):
     for rule, res in jobs:
         resources.setdefault(rule, dict(kv.split("=", 1) for kv in res.split(", ")))
     jobs = planned_jobs(out)
-    assert jobs["train"] == 3 and jobs["train_regression"] == 1 and jobs["hypercolumns"] == 9
+    # hypercolumns: the 9 training chapters and the held-out one (its tiles are scored per cell)
+    assert jobs["train"] == 3 and jobs["train_regression"] == 1 and jobs["hypercolumns"] == 10
     for rule in ("hypercolumns", "train", "train_regression", "crops"):
         assert resources[rule]["gpu"] == "1" and resources[rule]["slurm_partition"] == "gpu", resources[rule]
         assert int(resources[rule]["cpus_per_task"]) == 8

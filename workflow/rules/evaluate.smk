@@ -1,4 +1,5 @@
-# Stage 7: per-page, per-strategy metrics of the test chapters, with the grey and regression baselines beside.
+# Stage 7: per-page, per-strategy metrics of the test chapters, with the grey and regression baselines beside, and
+# the scores of every trained head per hypercolumn cell of the test chapters' tiles (what the heads were trained for).
 
 
 rule metrics:
@@ -23,3 +24,29 @@ rule metrics:
         "mangacolor metrics --pages {input.pages} --bins {input.bins} --colorized {input.main} {params.baseline} "
         "--canvas {params.canvas} --tile {params.tile} --grid {params.grid} --out-json {output.json} --out-csv {output.csv} "
         "2>&1 | tee {log}"
+
+
+rule scores:
+    input:
+        features=f"{FEAT}/{{chapter}}.h5",
+        labels=f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
+        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        models=[f"{model_root(m)}/models/{m}/model.pt" for m in MODELS],
+    output:
+        f"{RUN}/scores/{{chapter}}.csv",
+    params:
+        decode=COLORIZE["decode"],
+        temperature=COLORIZE["temperature"],
+        device=config["training"]["device"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    log:
+        log_path(f"scores/{TT}/{FT}/{BT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"scores/{TT}/{FT}/{BT}/{{chapter}}")
+    shell:
+        "mangacolor scores --features {input.features} --labels {input.labels} --bins {input.bins} "
+        "--models {input.models} --decode {params.decode} --temperature {params.temperature} --device {params.device} "
+        "--threads {threads} --out {output} 2>&1 | tee {log}"

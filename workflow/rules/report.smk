@@ -18,6 +18,7 @@ def chapter_figures(wildcards):
         "metrics_json": f"{RUN}/metrics/{wildcards.chapter}.json",
         "metrics_csv": f"{RUN}/metrics/{wildcards.chapter}.csv",
         "colorized": colorized(COLORIZE_MODEL).format(chapter=wildcards.chapter),
+        "scores": f"{RUN}/scores/{wildcards.chapter}.csv",
     }
 
 
@@ -34,5 +35,5 @@ rule report:
     shell:
         "mangacolor report --chapter {wildcards.chapter} --figures-from {input.edges} {input.bins} {input.loss} "
         "{input.stages} {input.collapse} {input.seams} {input.aspect} {input.overlay} --panels {input.panels} "
-        "--metrics {input.metrics_json} {input.metrics_csv} --colorized {input.colorized} "
+        "--metrics {input.metrics_json} {input.metrics_csv} --colorized {input.colorized} --scores {input.scores} "
         "--config-json {params.config:q} --benchmarks {params.benchmarks} --out {output} 2>&1 | tee {log}"
