@@ -15,7 +15,6 @@ import torch
 from tqdm import tqdm
 
 from .colorize import CropPlan, compose, decode, plan_crops, to_rgb
-from .hypercolumns import compute, production_attrs
 from .io import atomic_path
 from .labels import load_bins
 from .pages import load_page_folder
@@ -28,6 +27,8 @@ def page_key(i: int) -> str:
 def write_crops(pages_dir, out, model, strategies, overlap_stride=112, contour_min_area=50176, canvas=1344,
                 tile=224, batch_size=16, device="auto", precision="float32") -> None:
     """Plan every strategy's crops of every B&W page and store the plans with the crops' hypercolumns."""
+    from .hypercolumns import compute, production_attrs  # the backbone (torchvision) only where it is needed
+
     rows, pages = load_page_folder(pages_dir)
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"crops {Path(out).stem}", unit="page")):

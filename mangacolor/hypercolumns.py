@@ -16,17 +16,11 @@ import torch
 
 import mangacolor
 from mangacolor.backbone import Hypercolumns
+from mangacolor.device import resolve_device  # noqa: F401 (re-exported: callers import it from here too)
 from mangacolor.io import atomic_path
 
 PRECISIONS = ("float32", "bfloat16")
 COMPRESSIONS = (None, "lzf", "gzip")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """`"auto"` -> CUDA when available, else CPU; anything else as torch.device."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def _cpu_has_native_bf16() -> bool:

@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from .colorize import decode
 from .data import TileDataset, collate
-from .hypercolumns import resolve_device
+from .device import resolve_device
 from .io import atomic_path
 from .labels import load_bins
 from .models import nearest_bins

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from mangacolor.data import TileDataset, collate, split_by_page
 from mangacolor.io import atomic_path
-from mangacolor.hypercolumns import resolve_device
+from mangacolor.device import resolve_device
 from mangacolor.models import (DEFAULT_KERNEL, DEFAULT_WIDTHS, annealed_mean, build_model, nearest_bins,
                                regression_loss, soft_cross_entropy)
 

@@ -40,7 +40,7 @@ rule train:
         bins=lambda wc, input: f"--bins {input.bins}",
         rebalance="--rebalance" if TRAINING["rebalance"] else "--no-rebalance",
         **TRAIN_PARAMS,
-    threads: HEAVY_THREADS
+    threads: TRAIN_THREADS
     resources:
         mem_mb=6000,
         gpu=1,
