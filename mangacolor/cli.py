@@ -112,7 +112,8 @@ def cmd_train(a):
     out_dir = Path(a.out).parent
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
-          centers=bins["centers"], widths=a.widths, kernel=a.kernel, val_fraction=a.val_fraction,
+          centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
+          val_fraction=a.val_fraction,
           cell_fraction=a.cell_fraction)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
 
@@ -239,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rebalance", dest="rebalance", action="store_false")
     p.add_argument("--widths", type=_ints, default=[128])
     p.add_argument("--kernel", type=int, choices=[1, 3], default=1, help="support of the last hidden conv")
+    p.add_argument("--context", type=int, default=0, help="width of the context branch at a quarter of the grid "
+                                                          "(0 = none)")
     p.add_argument("--cell-fraction", type=float, default=1.0, help="share of grid cells per training step")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--seed", type=int, default=0)

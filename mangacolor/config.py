@@ -33,6 +33,9 @@ def check_config(config: dict) -> None:
     if training.get("cell_fraction", 1.0) < 1 and training.get("kernel", 1) != 1:
         raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
                           f"(training.kernel 1, got {training['kernel']})")
+    if training.get("cell_fraction", 1.0) < 1 and training.get("context", 0):
+        raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
+                          f"(training.context 0, got {training['context']})")
     for name, chapter in chapters.items():
         for key in ("color", "bw"):
             if key in chapter and not Path(chapter[key]).is_dir():

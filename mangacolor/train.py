@@ -141,7 +141,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
           kind: str = "classification", optimizer: str = "adam", *, centers: np.ndarray | None = None, epochs: int = 20,
           lr: float | None = None, batch_size: int = 64, seed: int = 0, device: str = "auto",
           threads: int | None = None, class_weights: np.ndarray | None = None,
-          widths: Sequence[int] = DEFAULT_WIDTHS, kernel: int = DEFAULT_KERNEL, val_fraction: float = 0.1,
+          widths: Sequence[int] = DEFAULT_WIDTHS, kernel: int = DEFAULT_KERNEL, context: int = 0,
+          val_fraction: float = 0.1,
           cell_fraction: float = 1.0,
           sample_tiles: int = 8, workers: int = 0, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train one head and write checkpoint.pt, model.pt, history.csv and samples.npz to ``out_dir``.
@@ -155,8 +156,9 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
     """
     if not 0 < cell_fraction <= 1:
         raise ValueError(f"cell_fraction must be in (0, 1], got {cell_fraction}")
-    if cell_fraction < 1 and kernel != 1:
-        raise ValueError(f"cell_fraction < 1 needs a per-cell head (kernel 1), got kernel {kernel}")
+    if cell_fraction < 1 and (kernel != 1 or context):
+        raise ValueError(f"cell_fraction < 1 needs a per-cell head (kernel 1, no context), got kernel {kernel}, "
+                         f"context {context}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     device = resolve_device(device)
@@ -197,10 +199,11 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
 
         # --- model and optimiser
         torch.manual_seed(seed)
-        model = build_model(kind, data.in_channels, n_bins, widths, kernel).to(device)
+        model = build_model(kind, data.in_channels, n_bins, widths, kernel, context).to(device)
         opt = make_optimizer(optimizer, model.parameters(), lr)
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
+                  "context": int(context),
                   "in_channels": data.in_channels, "grid": data.grid, "n_bins": n_bins,
                   "val_fraction": val_fraction, "cell_fraction": cell_fraction, "tiles": len(data),
                   "class_weights": None if weights_t is None else weights_t.cpu().tolist()}
@@ -284,6 +287,6 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.M
     saved = torch.load(path, map_location=device, weights_only=False)
     meta = saved["meta"]
     model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"],
-                        meta.get("kernel", DEFAULT_KERNEL))
+                        meta.get("kernel", DEFAULT_KERNEL), meta.get("context", 0))
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), meta

@@ -45,6 +45,7 @@ def test_defaults_fill_missing_sections():
     (("bins", "lambda"), 1.5, "lambda"),
     (("training", "kernel"), 5, "kernel"),
     (("training", "cell_fraction"), 0, "cell_fraction"),
+    (("training", "context"), -1, "context"),
 ])
 def test_schema_rejects_with_key_name(path, value, key):
     config = copy.deepcopy(DEFAULT)
@@ -72,6 +73,7 @@ def test_unknown_top_level_key():
     (lambda c: c["chapters"].update(mine={"color": "/no/such/folder"}), "chapters.mine.color"),
     (lambda c: c["features"].update(weights="missing.pth"), "features.weights"),
     (lambda c: c["training"].update(kernel=3, cell_fraction=0.5), "training.cell_fraction"),
+    (lambda c: c["training"].update(kernel=1, context=64, cell_fraction=0.5), "training.context"),
 ])
 def test_cross_key_checks_name_the_key(change, key):
     config = copy.deepcopy(DEFAULT)

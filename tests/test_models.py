@@ -30,6 +30,20 @@ def test_head_maps_hypercolumns_to_a_prediction_per_grid_cell(kind, out, widths,
     assert model.training  # predict leaves the mode as it was
 
 
+def test_context_branch_sees_far_cells_that_the_fine_path_does_not():
+    torch.manual_seed(0)
+    x = torch.randn(2, C, 16, 16)
+    far = x.clone()
+    far[:, :, 15, 15] += 5.0  # 10 cells from (5, 5) on both axes
+    for context, changes in ((0, False), (8, True)):
+        model = build_model("regression", C, Q, (16, 12), 3, context).eval()
+        with torch.no_grad():
+            moved = (model(far) - model(x))[:, :, 5, 5].abs().max().item()
+        assert (moved > 1e-6) == changes, (context, moved)
+    model = build_model("classification", C, Q, (16, 12), 3, 8)
+    assert model(x).shape == (2, Q, 16, 16) and model(x[..., :14, :14]).shape == (2, Q, 14, 14)
+
+
 def test_parameter_count_of_a_one_hidden_layer_head():
     # input BN has no parameters; conv C->16 (no bias), BN(16) (2 x 16), conv 16->Q with bias
     assert count_parameters(build_model("classification", C, Q, (16,))) == C * 16 + 2 * 16 + 16 * Q + Q

@@ -7,7 +7,7 @@ TRAIN_SHELL = (
     "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
-    "--widths {params.widths} --kernel {params.kernel} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
+    "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
 
@@ -18,6 +18,7 @@ TRAIN_PARAMS = dict(
     val_fraction=TRAINING["val_fraction"],
     widths=",".join(str(w) for w in TRAINING["widths"]),
     kernel=TRAINING["kernel"],
+    context=TRAINING["context"],
     cell_fraction=TRAINING["cell_fraction"],
     device=TRAINING["device"],
     seed=config["seed"],
