@@ -209,8 +209,10 @@ def scores_html(scores: pd.DataFrame | None) -> str:
     for r in scores.itertuples():
         cells = "".join(f"<td class='num{' best' if r.kind != 'baseline' and getattr(r, c) == best[c] else ''}'>"
                         f"{_fmt(float(getattr(r, c)))}</td>" for c in ("top1", "top5", "chroma_ratio"))
-        rows.append(f"<tr><td>{_esc(r.model)}</td><td class=num>{r.cells}</td>{cells}</tr>")
-    return ("<table><tr><th>model</th><th>cells</th><th>top-1 bin accuracy &uarr;</th><th>top-5 &uarr;</th>"
+        params = f"{int(r.parameters):,}" if "parameters" in scores else ""
+        rows.append(f"<tr><td>{_esc(r.model)}</td><td class=num>{params}</td><td class=num>{r.cells}</td>{cells}</tr>")
+    return ("<table><tr><th>model</th><th>parameters</th><th>cells</th><th>top-1 bin accuracy &uarr;</th>"
+            "<th>top-5 &uarr;</th>"
             f"<th>chroma ratio (best: 1)</th></tr>{''.join(rows)}</table>"
             "<p>Every trained head on the held-out chapter's tiles at its own resolution (one prediction per "
             "hypercolumn cell, what it was trained for), against each cell's nearest bin; <i>gray</i> predicts "

@@ -23,10 +23,10 @@ from .data import TileDataset, collate
 from .device import resolve_device
 from .io import atomic_path
 from .labels import load_bins
-from .models import nearest_bins
+from .models import count_parameters, nearest_bins
 from .train import load_model, to_device
 
-COLUMNS = ["model", "kind", "optimizer", "cells", "top1", "top5", "chroma_ratio"]
+COLUMNS = ["model", "kind", "optimizer", "parameters", "cells", "top1", "top5", "chroma_ratio"]
 
 
 def _chroma(ab: torch.Tensor) -> float:
@@ -77,13 +77,14 @@ def write_scores(features: str | os.PathLike, labels: str | os.PathLike, bins_pa
     data = TileDataset([features], [labels])
     if not data.soft:
         raise ValueError(f"{labels}: scoring needs bin labels (hard), found a targets file without bins")
-    rows = [{"model": "gray", "kind": "baseline", "optimizer": "",
+    rows = [{"model": "gray", "kind": "baseline", "optimizer": "", "parameters": 0,
              **score_head(None, {}, data, centers, decode_method, temperature, device=device)}]
     for path in models:
         model, meta = load_model(path, device)
         if meta["kind"] == "classification" and meta["n_bins"] != len(centers):
             raise ValueError(f"{path}: trained on {meta['n_bins']} bins, {bins_path} has {len(centers)}")
         rows.append({"model": Path(path).parent.name, "kind": meta["kind"], "optimizer": meta["optimizer"],
+                     "parameters": count_parameters(model),
                      **score_head(model, meta, data, centers, decode_method, temperature, device=device)})
     data.close()
     table = pd.DataFrame.from_records(rows, columns=COLUMNS)

@@ -32,8 +32,8 @@ from tqdm import tqdm
 from mangacolor.data import TileDataset, collate, split_by_page
 from mangacolor.io import atomic_path
 from mangacolor.device import resolve_device
-from mangacolor.models import (DEFAULT_KERNEL, DEFAULT_WIDTHS, annealed_mean, build_model, nearest_bins,
-                               regression_loss, soft_cross_entropy)
+from mangacolor.models import (DEFAULT_KERNEL, DEFAULT_WIDTHS, annealed_mean, build_model, count_parameters,
+                               nearest_bins, regression_loss, soft_cross_entropy)
 
 #: The three optimisers of the blog, with its learning rates.
 DEFAULT_LR = {"sgd": 1e-3, "adadelta": 1.0, "adam": 1e-3}
@@ -201,6 +201,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         torch.manual_seed(seed)
         model = build_model(kind, data.in_channels, n_bins, widths, kernel, context).to(device)
         opt = make_optimizer(optimizer, model.parameters(), lr)
+        log(f"{kind}/{optimizer}: head of {count_parameters(model):,} parameters, {len(train_idx)} training and "
+            f"{len(val_idx)} validation tiles")
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
                   "context": int(context),
@@ -262,7 +264,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                 f"({row['seconds']:.1f} s)")
 
         # --- outputs
-        meta = {**config, "epochs": epochs}
+        meta = {**config, "epochs": epochs, "parameters": count_parameters(model)}
         with atomic_path(out_dir / "model.pt") as tmp:
             torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
         frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"])

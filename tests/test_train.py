@@ -105,6 +105,7 @@ def test_training_writes_model_history_and_samples(chapters, tmp_path):
 
     model, meta = load_model(out / "model.pt")
     assert (meta["kind"], meta["optimizer"], meta["epochs"], meta["n_bins"]) == ("classification", "adam", 8, Q)
+    assert meta["parameters"] == sum(p.numel() for p in model.parameters())
     x = TileDataset(*chapters)[0]["x"][None].float()
     reference, _ = load_model(out / "model.pt")
     assert torch.equal(predict(model, x), predict(reference, x))
@@ -145,7 +146,8 @@ def test_interrupted_run_resumes_to_the_uninterrupted_weights(chapters, tmp_path
     assert (tmp_path / "resumed" / "checkpoint.pt").exists() and not (tmp_path / "resumed" / "model.pt").exists()
     messages = []
     resumed = run(chapters, tmp_path / "resumed", kind=kind, optimizer=optimizer, lr=None, log=messages.append)
-    assert "resuming after epoch 2" in messages[0] and len(messages) == 3  # epochs 3 and 4 only
+    # the head's size, then the resume, then epochs 3 and 4 only
+    assert "parameters" in messages[0] and "resuming after epoch 2" in messages[1] and len(messages) == 4
     assert same_weights(weights(tmp_path / "straight"), weights(tmp_path / "resumed"))
     pd.testing.assert_frame_equal(straight.drop(columns="seconds"), resumed.drop(columns="seconds"))
     s, r = np.load(tmp_path / "straight" / "samples.npz"), np.load(tmp_path / "resumed" / "samples.npz")
@@ -157,15 +159,15 @@ def test_more_epochs_continue_a_finished_run_and_other_settings_start_over(chapt
     run(chapters, tmp_path / "extended", epochs=2)
     messages = []
     run(chapters, tmp_path / "extended", log=messages.append)
-    assert "resuming after epoch 2" in messages[0]
+    assert "resuming after epoch 2" in messages[1]
     assert same_weights(weights(tmp_path / "straight"), weights(tmp_path / "extended"))
     messages.clear()
     history = run(chapters, tmp_path / "extended", lr=0.01, log=messages.append)
-    assert "starting over" in messages[0] and len(history) == 4
+    assert "starting over" in messages[1] and len(history) == 4
     messages.clear()
     os.utime(chapters[1][0], ns=(0, 0))  # regenerated labels
     run(chapters, tmp_path / "extended", lr=0.01, log=messages.append)
-    assert "starting over" in messages[0]
+    assert "starting over" in messages[1]
 
 
 def test_worker_processes_read_the_same_batches(chapters, tmp_path):
