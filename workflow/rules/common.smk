@@ -32,7 +32,8 @@ def colorized(model):
 HEAVY_THREADS = 8
 # Training a small head scales poorly over threads: the trainings run side by side on a share of the CPUs each
 # (on 2 CPUs: 1 thread each, two at a time finish 18% sooner than one after another on both CPUs).
-TRAIN_THREADS = max(1, len(os.sched_getaffinity(0)) // 4)
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+TRAIN_THREADS = max(1, CPUS // 4)
 
 
 def log_path(name):
