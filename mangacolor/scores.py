@@ -3,8 +3,8 @@
 The chapter metrics (``evaluate``) judge whole pages at full resolution, where the upsampled grid chroma caps bin
 accuracy (see their ``grid_truth`` reference). These scores judge what the heads were trained for, on tiles of a
 chapter they never saw: the predicted bins of every grid cell against the labels' nearest (hard) bin, top-1 and
-top-5, and the mean chroma |ab| of the decoded prediction over that of the truth (1 = as saturated; the regression
-collapse shows as a ratio well below 1). The grey baseline (a = b = 0 everywhere, scored as the bins nearest to
+top-5, and the mean chroma |ab| of the decoded prediction over that of the truth (1 = as saturated; a head that
+averages colours towards grey scores below 1). The grey baseline (a = b = 0 everywhere, scored as the bins nearest to
 grey) sits beside them.
 """
 from __future__ import annotations
@@ -23,8 +23,8 @@ from .data import TileDataset, collate
 from .device import resolve_device
 from .io import atomic_path
 from .labels import load_bins
-from .models import count_parameters, nearest_bins
-from .train import load_model, to_device
+from .models import count_parameters
+from .train import load_model, to_device, top_bins
 
 COLUMNS = ["model", "kind", "optimizer", "parameters", "cells", "top1", "top5", "chroma_ratio"]
 
@@ -46,18 +46,14 @@ def score_head(model: torch.nn.Module | None, meta: Mapping, data: TileDataset, 
         for batch in DataLoader(data, batch_size=batch_size, collate_fn=collate):
             batch = to_device(batch, device)
             hard, ab_true = batch["hard"], batch["ab"]
+            # the grey baseline is scored as a regression head that predicts a = b = 0
             if model is None:
-                ab = torch.zeros_like(ab_true)
-                top = nearest_bins(ab, centers_t, 5)
+                kind, out = "regression", torch.zeros_like(ab_true)
             else:
-                out = model(batch["x"])
-                if meta["kind"] == "classification":
-                    top = out.topk(5, dim=1).indices
-                    ab = torch.from_numpy(decode(out, centers, decode_method, temperature)).permute(0, 3, 1, 2)
-                    ab = ab.to(device)
-                else:
-                    top, ab = nearest_bins(out, centers_t, 5), out
-            hit = top == hard.unsqueeze(1)
+                kind, out = meta["kind"], model(batch["x"])
+            ab = out if kind == "regression" else \
+                torch.from_numpy(decode(out, centers, decode_method, temperature)).permute(0, 3, 1, 2).to(device)
+            hit = top_bins(out, kind, centers_t) == hard.unsqueeze(1)
             top1 += int(hit[:, 0].sum())
             top5 += int(hit.any(1).sum())
             cells += hard.numel()

@@ -102,7 +102,7 @@ def _loss(model, batch, kind, class_weights):
     return regression_loss(out, batch["ab"]), out
 
 
-def _top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) -> torch.Tensor:
+def top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) -> torch.Tensor:
     """(B, k, G, G) predicted bins, best first: logits' top k, or the bins nearest to a predicted ab."""
     if kind == "classification":
         return out.topk(k, dim=1).indices
@@ -126,7 +126,7 @@ def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, f
             batch = to_device(batch, device)
             loss, out = _loss(model, batch, kind, class_weights)
             hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
-            hit = _top_bins(out, kind, centers) == hard.unsqueeze(1)
+            hit = top_bins(out, kind, centers) == hard.unsqueeze(1)
             loss_sum += loss.item() * len(out)
             tiles += len(out)
             top1 += int(hit[:, 0].sum())
