@@ -30,12 +30,10 @@ def check_config(config: dict) -> None:
     if "classification" not in config["training"]["runs"] or not config["training"]["runs"]["classification"]:
         raise ConfigError("config training.runs.classification: at least one optimiser is needed")
     training = config["training"]
-    if training.get("cell_fraction", 1.0) < 1 and training.get("kernel", 1) != 1:
+    kernel, context = training.get("kernel", 1), training.get("context", 0)
+    if training.get("cell_fraction", 1.0) < 1 and (kernel != 1 or context):
         raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
-                          f"(training.kernel 1, got {training['kernel']})")
-    if training.get("cell_fraction", 1.0) < 1 and training.get("context", 0):
-        raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
-                          f"(training.context 0, got {training['context']})")
+                          f"(training.kernel 1 and training.context 0, got {kernel} and {context})")
     for name, chapter in chapters.items():
         for key in ("color", "bw"):
             if key in chapter and not Path(chapter[key]).is_dir():

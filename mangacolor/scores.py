@@ -24,7 +24,7 @@ from .device import resolve_device
 from .io import atomic_path
 from .labels import load_bins
 from .models import count_parameters
-from .train import load_model, to_device, top_bins
+from .train import bin_hits, load_model, to_device
 
 COLUMNS = ["model", "kind", "optimizer", "parameters", "cells", "top1", "top5", "chroma_ratio"]
 
@@ -53,10 +53,8 @@ def score_head(model: torch.nn.Module | None, meta: Mapping, data: TileDataset, 
                 kind, out = meta["kind"], model(batch["x"])
             ab = out if kind == "regression" else \
                 torch.from_numpy(decode(out, centers, decode_method, temperature)).permute(0, 3, 1, 2).to(device)
-            hit = top_bins(out, kind, centers_t) == hard.unsqueeze(1)
-            top1 += int(hit[:, 0].sum())
-            top5 += int(hit.any(1).sum())
-            cells += hard.numel()
+            hits = bin_hits(out, kind, centers_t, hard)
+            top1, top5, cells = top1 + hits[0], top5 + hits[1], cells + hard.numel()
             chroma_pred += _chroma(ab)
             chroma_true += _chroma(ab_true)
     return {"cells": cells, "top1": top1 / cells if cells else float("nan"),

@@ -109,6 +109,12 @@ def top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) ->
     return nearest_bins(out, centers, k)
 
 
+def bin_hits(out: torch.Tensor, kind: str, centers: torch.Tensor, hard: torch.Tensor) -> tuple[int, int]:
+    """How many grid cells of ``hard`` (B, G, G) the prediction ``out`` gets as its top bin, and within its top 5."""
+    hit = top_bins(out, kind, centers) == hard.unsqueeze(1)
+    return int(hit[:, 0].sum()), int(hit.any(1).sum())
+
+
 def reference_centers() -> np.ndarray:
     """Centres of the reference bins (step 10, rule gamut: the 313 of Zhang et al.)."""
     from mangacolor.color import ABQuantizer
@@ -126,12 +132,10 @@ def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, f
             batch = to_device(batch, device)
             loss, out = _loss(model, batch, kind, class_weights)
             hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
-            hit = top_bins(out, kind, centers) == hard.unsqueeze(1)
+            hits = bin_hits(out, kind, centers, hard)
             loss_sum += loss.item() * len(out)
             tiles += len(out)
-            top1 += int(hit[:, 0].sum())
-            top5 += int(hit.any(1).sum())
-            cells += hard.numel()
+            top1, top5, cells = top1 + hits[0], top5 + hits[1], cells + hard.numel()
     if tiles == 0:
         return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan}
     return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells}
@@ -201,7 +205,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         torch.manual_seed(seed)
         model = build_model(kind, data.in_channels, n_bins, widths, kernel, context).to(device)
         opt = make_optimizer(optimizer, model.parameters(), lr)
-        log(f"{kind}/{optimizer}: head of {count_parameters(model):,} parameters, {len(train_idx)} training and "
+        n_parameters = count_parameters(model)
+        log(f"{kind}/{optimizer}: head of {n_parameters:,} parameters, {len(train_idx)} training and "
             f"{len(val_idx)} validation tiles")
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
@@ -264,7 +269,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                 f"({row['seconds']:.1f} s)")
 
         # --- outputs
-        meta = {**config, "epochs": epochs, "parameters": count_parameters(model)}
+        meta = {**config, "epochs": epochs, "parameters": n_parameters}
         with atomic_path(out_dir / "model.pt") as tmp:
             torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
         frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"])
