@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mangacolor.color import rgb_to_lab
+from ..kernels.lab import rgb_to_lab
 
 MIN_SCORE = 0.4  # edge correlation under which a pair counts as not aligned (unrelated pages share only frames)
 MAX_SIZE_RATIO = 2.0  # a scan side more than this factor larger or smaller than the colour page's is refused

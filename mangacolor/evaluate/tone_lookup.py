@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mangacolor.io import atomic_path
+from ..io import atomic_path
 
 FEATURES = ("darkness", "spread", "hist0", "hist1", "hist2", "hist3", "band0", "band1", "band2", "band3", "edge",
             "orient_cos", "orient_sin")
@@ -54,6 +54,15 @@ def _band_masks(window: int) -> np.ndarray:
     return np.stack([(radius > lo) & (radius <= hi) for lo, hi in zip(FFT_BANDS[:-1], FFT_BANDS[1:])])
 
 
+def _windows_sum(plane: np.ndarray, cell: int, window: int, gh: int, gw: int) -> np.ndarray:
+    """(gh * gw,) sums of a padded float32 plane over each cell's window (an integral image)."""
+    integral = cv2.integral(plane, sdepth=cv2.CV_64F)
+    y0, x0 = np.arange(gh) * cell, np.arange(gw) * cell
+    y1, x1 = y0 + window, x0 + window
+    total = (integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0])
+    return total.ravel()
+
+
 def cell_features(gray: np.ndarray, cell: int, window: int) -> np.ndarray:
     """float32 (gh, gw, len(FEATURES)) tone features of each ``cell`` px cell of a uint8 (h, w) page."""
     if gray.dtype != np.uint8 or gray.ndim != 2:
@@ -74,23 +83,13 @@ def cell_features(gray: np.ndarray, cell: int, window: int) -> np.ndarray:
     img = padded.astype(np.float32) / 255.0
     gx, gy = cv2.Sobel(img, cv2.CV_32F, 1, 0), cv2.Sobel(img, cv2.CV_32F, 0, 1)
     magnitude = np.hypot(gx, gy)
-    doubled = (gx ** 2 - gy ** 2, 2 * gx * gy)  # magnitude^2 * (cos 2theta, sin 2theta)
-    sums = []
-    for plane in (magnitude, doubled[0] / np.maximum(magnitude, 1e-6), doubled[1] / np.maximum(magnitude, 1e-6)):
-        sums.append(_windows_sum(plane, cell, window, gh, gw))
-    edge = sums[0]
-    orient = np.stack(sums[1:], 1) / np.maximum(edge, 1e-6)[:, None]
+    safe = np.maximum(magnitude, 1e-6)
+    # magnitude * (cos 2 theta, sin 2 theta): opposite gradients of one line add up instead of cancelling
+    cos2, sin2 = (gx ** 2 - gy ** 2) / safe, 2 * gx * gy / safe
+    edge, orient_cos, orient_sin = (_windows_sum(p, cell, window, gh, gw) for p in (magnitude, cos2, sin2))
+    orient = np.stack([orient_cos, orient_sin], 1) / np.maximum(edge, 1e-6)[:, None]
     feats = np.column_stack([1.0 - mean, spread, hist, bands, edge / window ** 2, orient])
     return feats.reshape(gh, gw, len(FEATURES)).astype(np.float32)
-
-
-def _windows_sum(plane: np.ndarray, cell: int, window: int, gh: int, gw: int) -> np.ndarray:
-    """(gh * gw,) sums of a padded float32 plane over each cell's window (an integral image)."""
-    integral = cv2.integral(plane, sdepth=cv2.CV_64F)
-    y0, x0 = np.arange(gh) * cell, np.arange(gw) * cell
-    y1, x1 = y0 + window, x0 + window
-    total = (integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0])
-    return total.ravel()
 
 
 @dataclass(frozen=True)

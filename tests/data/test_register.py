@@ -8,7 +8,7 @@ import pytest
 
 from mangacolor.data.register import (MIN_SCORE, OVERLAY_INK, Registration, RegistrationError, corner_error_px,
                                       draw_overlay, register_pair)
-from mangacolor.synth import render_page
+from mangacolor.data.synth import render_page
 
 
 @pytest.fixture(scope="module")

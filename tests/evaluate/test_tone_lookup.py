@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mangacolor.evaluate.tone_lookup import FEATURES, ToneLookup, cell_features, fit_tone_lookup
-from mangacolor.metrics import auc_ab
+from mangacolor.evaluate.metrics import auc_ab
 
 PATCH = 32  # px side of one flat-tone patch
 CELL = 8
