@@ -280,7 +280,9 @@ def _output_names(rels: list[str], origins: list[str]) -> list[str]:
     """Output names for pages at relative paths ``rels`` (see the module docstring); PageError on a collision."""
     plain = [str(PurePosixPath(rel).with_suffix(".png")) for rel in rels]
     counts = Counter(name.casefold() for name in plain)
-    names = [name if counts[name.casefold()] == 1 else rel + ".png" for rel, name in zip(rels, plain)]
+    same_rel = Counter(rel.casefold() for rel in rels)
+    names = [rel + ".png" if counts[name.casefold()] > 1 and same_rel[rel.casefold()] == 1 else name
+             for rel, name in zip(rels, plain)]
     by_name: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         by_name.setdefault(name.casefold(), []).append(i)
@@ -520,7 +522,10 @@ def run_batch(sources: Sequence[PageSource], sink: FolderSink, colorize_fn: Call
     result = BatchResult(sink.where, not_pages=list(getattr(sources, "not_pages", [])))
     todo = []
     for source in sources:
-        (result.skipped if sink.done(source.name) else todo).append(source)
+        if sink.done(source.name):
+            result.skipped.append(source.name)
+        else:
+            todo.append(source)
     if result.skipped and progress:
         print(f"{len(result.skipped)} page(s) already done in {sink.where}, skipped", file=sys.stderr)
     from tqdm import tqdm
