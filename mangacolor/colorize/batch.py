@@ -39,6 +39,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
+from tqdm import tqdm
 
 from ..color import rgb_to_lab
 from ..io import atomic_path
@@ -165,7 +166,11 @@ def decode_page(data: bytes, origin: str) -> PageImage:
                             f"{MIN_PAGE_SIDE} px)")
         try:
             im.load()
-            pixels, transparent = _pixels(ImageOps.exif_transpose(im), origin)
+            try:
+                upright = ImageOps.exif_transpose(im)
+            except Exception:  # unreadable EXIF: the pixels themselves are fine, keep them as stored
+                upright = im
+            pixels, transparent = _pixels(upright, origin)
         except PageError:
             raise
         except Exception as exc:  # truncated data, bad CRC, unsupported compression...
@@ -528,8 +533,6 @@ def run_batch(sources: Sequence[PageSource], sink: FolderSink, colorize_fn: Call
             todo.append(source)
     if result.skipped and progress:
         print(f"{len(result.skipped)} page(s) already done in {sink.where}, skipped", file=sys.stderr)
-    from tqdm import tqdm
-
     complete = False
     try:
         for source in tqdm(todo, desc="colorize", unit="page", disable=not progress, file=sys.stderr):
