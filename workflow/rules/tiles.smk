@@ -9,11 +9,11 @@ rule tiles:
     params:
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
-        blank="--drop-blank" if config["tiling"]["drop_blank"] else "--keep-blank",
+        drop_blank=str(config["tiling"]["drop_blank"]).lower(),
     log:
         log_path(f"tiles/{TT}/{{chapter}}"),
     benchmark:
         bench_path(f"tiles/{TT}/{{chapter}}")
     shell:
         "mangacolor tiles --pages {input} --out {output} --canvas {params.canvas} --tile {params.tile} "
-        "{params.blank} 2>&1 | tee {log}"
+        "--drop-blank {params.drop_blank} 2>&1 | tee {log}"

@@ -7,6 +7,7 @@ TRAIN_SHELL = (
     "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
+    "--temperature {params.temperature} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
@@ -22,6 +23,7 @@ TRAIN_PARAMS = dict(
     cell_fraction=TRAINING["cell_fraction"],
     device=TRAINING["device"],
     seed=config["seed"],
+    temperature=config["colorize"]["temperature"],
 )
 
 
@@ -39,7 +41,7 @@ rule train:
         kind="classification",
     params:
         bins=lambda wc, input: f"--bins {input.bins}",
-        rebalance="--rebalance" if TRAINING["rebalance"] else "--no-rebalance",
+        rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
         **TRAIN_PARAMS,
     threads: TRAIN_THREADS
     resources:
@@ -66,7 +68,7 @@ use rule train as train_regression with:
         kind="regression",
     params:
         bins="",
-        rebalance="",
+        rebalance="--rebalance false",
         **TRAIN_PARAMS,
     log:
         log_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}"),
