@@ -41,9 +41,9 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from ..color import rgb_to_lab
+from ..data.pages import MAX_PAGE_PIXELS, MIN_PAGE_SIDE, PageError
 from ..io import atomic_path
-from ..pages import MAX_PAGE_PIXELS, MIN_PAGE_SIDE, PageError
+from ..kernels.lab import rgb_to_lab
 
 PAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 ARCHIVE_SUFFIXES = (".cbz", ".zip")
@@ -76,7 +76,7 @@ def natural_key(name: str) -> tuple:
 class PageImage:
     """A decoded page.
 
-    gray: uint8 (H, W), what B&W colourising reads (RGB pages via PIL's ITU-R 601 luma, as ``pages.read_page``).
+    gray: uint8 (H, W), what B&W colourising reads (RGB pages via PIL's ITU-R 601 luma, as ``data.pages.read_page``).
     rgb: uint8 (H, W, 3), or None for a grey-only image. is_color: `is_color_page` of ``rgb`` (False if None).
     notes: what was done to read it that a user should know (e.g. ``TRANSPARENT_NOTE``).
     """
@@ -334,7 +334,8 @@ def collect_pages(paths: Sequence[str | Path]) -> PageList:
         prefix = ""
         if several and (path.is_dir() or suffix in ARCHIVE_SUFFIXES):
             prefix = (path.resolve().name if path.is_dir() else path.stem) + "/"
-        rows += [(prefix + rel, file, entry, path) for rel, file, entry in sorted(found, key=lambda r: natural_key(r[0]))]
+        found.sort(key=lambda row: natural_key(row[0]))
+        rows += [(prefix + rel, file, entry, path) for rel, file, entry in found]
     origins = [f"{file}:{entry}" if entry is not None else str(file) for _, file, entry, _ in rows]
     names = _output_names([rel for rel, *_ in rows], origins)
     pages = [PageSource(name, file, entry, inp) for name, (_, file, entry, inp) in zip(names, rows)]

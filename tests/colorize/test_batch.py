@@ -13,8 +13,8 @@ from PIL import Image
 from mangacolor.colorize import batch
 from mangacolor.colorize.batch import (CBZ_COMMENT, TRANSPARENT_NOTE, BatchInterrupted, collect_pages, decode_page,
                                        is_color_page, open_sink, run_batch)
-from mangacolor.pages import PageError, read_page
-from mangacolor.synth import render_page
+from mangacolor.data.pages import PageError, read_page
+from mangacolor.data.synth import render_page
 
 H, W = 80, 64
 
@@ -353,7 +353,7 @@ def test_rgba_page_with_transparent_black_is_composited_on_white(tmp_path, capsy
     result = run_batch(sources, open_sink(tmp_path / "out", sources), tint, progress=True)
     assert capsys.readouterr().err.count("composited onto white") == 1  # warned once
     assert result.notes == {TRANSPARENT_NOTE: [str(folder / "1.png"), str(folder / "2.png")]}
-    assert np.asarray(Image.open(tmp_path / "out" / "1.png"))[0, 0].tolist() == tint(np.array([[255]], np.uint8))[0, 0].tolist()
+    assert np.asarray(Image.open(tmp_path / "out" / "1.png"))[0, 0].tolist() == [255, 0, 128]  # tint of white
 
 
 def test_16bit_palette_and_odd_mode_pages_are_read(tmp_path):
@@ -376,7 +376,7 @@ def test_16bit_palette_and_odd_mode_pages_are_read(tmp_path):
     bilevel = decode_page(encode((levels > 127).astype(np.uint8) * 255, mode="1"), "1.png")
     assert set(np.unique(bilevel.gray)) == {0, 255}
 
-    plain = tmp_path / "plain.png"  # an ordinary RGB page reads to the same grey as pages.read_page
+    plain = tmp_path / "plain.png"  # an ordinary RGB page reads to the same grey as data.pages.read_page
     plain.write_bytes(encode(np.stack([levels, levels[:, ::-1], levels], -1)))
     assert np.array_equal(collect_pages([plain])[0].read().gray, read_page(plain, "bw"))
     with pytest.raises(PageError, match="tiny.png: 10x10 is too small"):
