@@ -436,7 +436,9 @@ class CbzSink(FolderSink):
             with atomic_path(self.out) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
                 for name in names:  # stored, not deflated: the pages are PNGs, already compressed
                     data = parts[name].read_bytes() if name in parts else old.read(name)
-                    zf.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # same pages, same bytes
+                    info.external_attr = 0o644 << 16  # rw-r--r-- when unpacked
+                    zf.writestr(info, data)
                 zf.comment = CBZ_COMMENT
         finally:
             if old is not None:
@@ -446,8 +448,9 @@ class CbzSink(FolderSink):
 def open_sink(out: str | Path, sources: Sequence[PageSource]) -> FolderSink:
     """The output for ``sources``: a folder, or a CBZ when ``out`` ends in ``.cbz``. Creates nothing yet.
 
-    Refuses (PageError, one line): an output inside an input folder or equal to an input, any page's output that
-    would land inside an input folder, and an existing file at ``out`` unless it is a CBZ this module wrote.
+    Refuses (PageError, one line): an output inside an input folder or equal to an input, an output folder in the
+    folder of an image given alone (outputs would mix with the pages), any page's output that would land inside
+    an input folder, and an existing file at ``out`` unless it is a CBZ this module wrote.
     """
     out = Path(out)
     resolved = out.resolve()
@@ -459,6 +462,11 @@ def open_sink(out: str | Path, sources: Sequence[PageSource]) -> FolderSink:
             raise PageError(f"output {out} is inside the input folder {inp}; choose an -o outside it")
         if inp not in input_folders and resolved == inp:
             raise PageError(f"output {out} is an input ({inp}); choose another -o")
+    if not is_cbz:
+        for image in (s.input.resolve() for s in sources if s.entry is None and s.input.is_file()):
+            if resolved == image.parent or image.parent in resolved.parents:
+                raise PageError(f"output folder {out} is inside {image.parent}, the folder of the input {image}; "
+                                "choose an -o outside it")
     if out.exists() and not out.is_dir() and not (is_cbz and _is_own_cbz(out)):
         raise PageError(f"output {out} exists and is a file (not a CBZ written by mangacolor colorize); give a "
                         "folder or a new .cbz path")
@@ -516,14 +524,46 @@ class BatchInterrupted(KeyboardInterrupt):
         self.message = message
 
 
+def _do_page(source: PageSource, sink: FolderSink, colorize_fn, force: bool, result: BatchResult,
+             warn: Callable[[str], None]) -> None:
+    """Read, colourise (or copy) and write one page, recording the outcome in ``result``; raises nothing but
+    KeyboardInterrupt."""
+    try:
+        data = source.read_bytes()
+        page = decode_page(data, source.origin)
+    except PageError as exc:
+        result.failed.append(str(exc))
+        return
+    for note in page.notes:
+        if note not in result.notes:
+            warn(f"warning: {source.origin}: {note} (all such pages are listed at the end)")
+        result.notes.setdefault(note, []).append(source.origin)
+    try:
+        if page.is_color and not force:
+            if data[:8] == PNG_SIGNATURE:
+                sink.write(source.name, lambda tmp: tmp.write_bytes(data))
+            else:
+                sink.write(source.name, lambda tmp: _write_png(tmp, page.rgb))
+            result.copied.append(source.name)
+            return
+        rgb = np.asarray(colorize_fn(page.gray))
+        if rgb.dtype != np.uint8 or rgb.shape != (*page.gray.shape, 3):
+            raise ValueError(f"colourising gave {rgb.dtype} {rgb.shape}, expected uint8 {(*page.gray.shape, 3)}")
+        sink.write(source.name, lambda tmp: _write_png(tmp, rgb))
+        result.written.append(source.name)
+    except Exception as exc:  # one page's failure (model, memory, disk) must not stop the batch
+        result.failed.append(f"{source.origin}: {type(exc).__name__}: {exc}")
+
+
 def run_batch(sources: Sequence[PageSource], sink: FolderSink, colorize_fn: Callable[[np.ndarray], np.ndarray],
               force: bool = False, progress: bool = True) -> BatchResult:
     """Colourise every page not done yet into ``sink``; one bad page never stops the batch.
 
     ``colorize_fn`` maps a grey page, uint8 (H, W), to its colouring, uint8 RGB (H, W, 3). Pages already in colour
     (`is_color_page`) are copied as they are (a PNG byte for byte, other formats as PNG of their pixels) unless
-    ``force``. Pages whose output exists are skipped. On Ctrl-C no partial page is left and `BatchInterrupted` (a
-    KeyboardInterrupt) is raised; finished pages stay and a rerun resumes.
+    ``force``. Pages whose output exists are skipped. ``progress``: a progress bar with ETA and warnings on stderr.
+    On Ctrl-C no partial page is left and `BatchInterrupted` (a KeyboardInterrupt) is raised; finished pages stay
+    and a rerun resumes.
     """
     result = BatchResult(sink.where, not_pages=list(getattr(sources, "not_pages", [])))
     todo = []
@@ -536,33 +576,10 @@ def run_batch(sources: Sequence[PageSource], sink: FolderSink, colorize_fn: Call
         print(f"{len(result.skipped)} page(s) already done in {sink.where}, skipped", file=sys.stderr)
     complete = False
     try:
-        for source in tqdm(todo, desc="colorize", unit="page", disable=not progress, file=sys.stderr):
-            try:
-                data = source.read_bytes()
-                page = decode_page(data, source.origin)
-            except PageError as exc:
-                result.failed.append(str(exc))
-                continue
-            for note in page.notes:
-                if note not in result.notes and progress:
-                    tqdm.write(f"warning: {source.origin}: {note} (all such pages are listed at the end)",
-                               file=sys.stderr)
-                result.notes.setdefault(note, []).append(source.origin)
-            try:
-                if page.is_color and not force:
-                    copy_bytes = data[:8] == PNG_SIGNATURE
-                    sink.write(source.name, lambda tmp: tmp.write_bytes(data) if copy_bytes
-                               else _write_png(tmp, page.rgb))
-                    result.copied.append(source.name)
-                    continue
-                rgb = np.asarray(colorize_fn(page.gray))
-                if rgb.dtype != np.uint8 or rgb.shape != (*page.gray.shape, 3):
-                    raise ValueError(f"colourising gave {rgb.dtype} {rgb.shape}, expected uint8 "
-                                     f"{(*page.gray.shape, 3)}")
-                sink.write(source.name, lambda tmp: _write_png(tmp, rgb))
-                result.written.append(source.name)
-            except Exception as exc:  # one page's failure (model, memory, disk) must not stop the batch
-                result.failed.append(f"{source.origin}: {type(exc).__name__}: {exc}")
+        with tqdm(todo, desc="colorize", unit="page", disable=not progress, file=sys.stderr) as bar:
+            warn = (lambda line: bar.write(line, file=sys.stderr)) if progress else (lambda line: None)
+            for source in bar:
+                _do_page(source, sink, colorize_fn, force, result, warn)
         complete = True
     except KeyboardInterrupt:
         done = len(result.written) + len(result.copied)

@@ -226,6 +226,8 @@ def test_resume_after_interrupt_redoes_nothing(tmp_path):
     assert "20 written, 10 skipped (already done)" in result.summary()
     pages = cbz_pages(out)
     assert list(pages) == [f"{i + 1}.png" for i in range(30)]
+    with zipfile.ZipFile(out) as zf:
+        assert all(info.external_attr >> 16 == 0o644 for info in zf.infolist())
     assert all(pages[f"{i + 1}.png"][0, 0, 0] == 5 * i for i in range(30))
     assert not parts.exists()
 
@@ -403,6 +405,13 @@ def test_outputs_inside_inputs_are_refused(tmp_path):
     two = collect_pages([tmp_path / "A", archive])  # -o the folder above: A/1.png would land in the input A
     with pytest.raises(PageError, match="would write inside an input"):
         open_sink(tmp_path, two)
+
+    lone = tmp_path / "lone" / "p.png"  # an image given alone: not into its folder, but a CBZ beside it is fine
+    lone.parent.mkdir()
+    lone.write_bytes(grey_page(10))
+    with pytest.raises(PageError, match="is inside .*lone, the folder of the input"):
+        open_sink(lone.parent / "colour", collect_pages([lone]))
+    assert open_sink(lone.parent / "p-colour.cbz", collect_pages([lone])).where.endswith("p-colour.cbz")
 
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")
