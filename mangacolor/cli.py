@@ -158,13 +158,25 @@ def cmd_scores(a):
 def cmd_figure(a):
     from .report import figures
 
-    figures.main(a)
+    draw = {
+        "bins": lambda: figures.figure_bins(a.bins, a.out, a.dpi),
+        "loss-curves": lambda: figures.figure_loss_curves(a.histories, a.out, a.dpi),
+        "stages": lambda: figures.figure_stages(a.samples, a.out, a.title, a.dpi),
+        "collapse": lambda: figures.figure_collapse(a.pages, a.colorized, a.out, a.dpi),
+        "pages": lambda: figures.figure_pages(a.pages, a.colorized, a.out, a.n_pages, a.seams, a.dpi),
+        "contour-aspect": lambda: figures.figure_contour_aspect(a.pages, a.out, a.min_area, a.dpi),
+        "contour-overlay": lambda: figures.figure_contour_overlay(a.pages, a.out, a.min_area, a.dpi),
+    }
+    draw[a.name]()
 
 
 def cmd_report(a):
-    from .report.html import write_report
+    import json
 
-    write_report(a)
+    from .report.html import parse_figures, write_report
+
+    write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
+                 a.colorized, a.scores, a.benchmarks, a.out)
 
 
 def cmd_colorize(a):
@@ -172,6 +184,20 @@ def cmd_colorize(a):
 
     _threads(a.threads)
     colorize_pages(a.pages, a.model, a.strategy, a.out, device=a.device)
+
+
+# `mangacolor figure NAME`: each figure's own arguments (all required: the figure rules pass every value).
+_PAGES = ("--pages", {"help": "a chapter's page folder"})
+FIGURE_ARGS = (
+    ("bins", "bin prior and rebalancing weights", [("--bins", {})]),
+    ("loss-curves", "loss and accuracy per epoch of every model", [("--histories", {"nargs": "+"})]),
+    ("stages", "sample tiles after successive epochs", [("--samples", {}), ("--title", {})]),
+    ("collapse", "regression vs classifier vs truth", [_PAGES, ("--colorized", {"nargs": "+"})]),
+    ("pages", "side-by-side pages and the seam close-up",
+     [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int}), ("--seams", {})]),
+    ("contour-aspect", "contour aspect ratios per chapter", [("--pages", {"nargs": "+"}), ("--min-area", {"type": int})]),
+    ("contour-overlay", "contours on a page", [_PAGES, ("--min-area", {"type": int})]),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -302,24 +328,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("figure", help="draw one of the run's figures")
-    p.add_argument("name", choices=["bins", "loss-curves", "stages", "collapse", "pages", "contour-aspect",
-                                    "contour-overlay"])
-    p.add_argument("--bins")
-    p.add_argument("--histories", nargs="+")
-    p.add_argument("--samples")
-    p.add_argument("--title")
-    p.add_argument("--pages", nargs="+")
-    p.add_argument("--colorized", nargs="+")
-    p.add_argument("--n-pages", type=int, default=2)
-    p.add_argument("--min-area", type=int, default=50176)
-    p.add_argument("--seams")
-    p.add_argument("--dpi", type=int, default=100)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_figure)
+    figure = p.add_subparsers(dest="name", required=True)
+    for name, help_text, args in FIGURE_ARGS:
+        q = figure.add_parser(name, help=help_text)
+        for flag, kw in args:
+            q.add_argument(flag, required=True, **kw)
+        q.add_argument("--dpi", type=int, required=True)
+        q.add_argument("--out", required=True)
+        q.set_defaults(func=cmd_figure)
 
     p = sub.add_parser("report", help="assemble results/{chapter} with index.html")
     p.add_argument("--chapter", required=True)
-    p.add_argument("--figures-from", nargs="+", required=True)
+    p.add_argument("--figure", nargs="+", required=True, metavar="KEY=PATH",
+                   help="each figure with its caption key (backbone_edges, bin_usage, loss_curves, stages, ...)")
     p.add_argument("--panels", required=True)
     p.add_argument("--metrics", nargs=2, required=True)
     p.add_argument("--colorized", required=True)

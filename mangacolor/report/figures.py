@@ -73,7 +73,7 @@ def _ab_grid(centers: np.ndarray, values: np.ndarray, step: float):
     return img, (a.min() - h, a.max() + h, b.min() - h, b.max() + h)
 
 
-def figure_bins(bins_path, out, dpi=100) -> None:
+def figure_bins(bins_path, out, dpi) -> None:
     """Empirical prior (log10) and rebalancing weights at each ab bin, side by side."""
     with np.load(bins_path) as z:
         centers, prior, weights = z["centers"], z["prior"].astype(float), z["weights"].astype(float)
@@ -109,7 +109,7 @@ def figure_bins(bins_path, out, dpi=100) -> None:
 
 
 # ---------------------------------------------------------------- 2. loss curves
-def figure_loss_curves(history_paths, out, dpi=100) -> None:
+def figure_loss_curves(history_paths, out, dpi) -> None:
     """Classifier losses per optimiser, the regression baseline's losses, and val top-1/top-5 per model."""
     runs = {_model_name(p): pd.read_csv(p) for p in history_paths}
     fig = Figure(figsize=(16, 5), layout="constrained")
@@ -155,7 +155,7 @@ def figure_loss_curves(history_paths, out, dpi=100) -> None:
 
 
 # ---------------------------------------------------------------- 3. stages of training
-def figure_stages(samples_path, out, title=None, dpi=100, max_rows=6) -> None:
+def figure_stages(samples_path, out, title, dpi, max_rows=6) -> None:
     """Fixed validation tiles: B&W input | prediction after each stored epoch | truth."""
     with np.load(samples_path) as z:
         if "gray" not in z:
@@ -223,7 +223,7 @@ def _colorful_crop(color: np.ndarray, size: int = 300, step: int = 50) -> tuple[
     return best[1], best[2], size
 
 
-def figure_collapse(pages_dir, colorized_paths, out, dpi=100) -> None:
+def figure_collapse(pages_dir, colorized_paths, out, dpi) -> None:
     """Colourfulness per page and dominant colours of regression (tiles) vs classifier (its best strategy) vs
     truth, with one crop side by side."""
     files = [h5py.File(p, "r") for p in colorized_paths]
@@ -327,7 +327,7 @@ def _worst_corner(ab: np.ndarray, boxes: np.ndarray, r: int = 100) -> tuple[floa
     return best
 
 
-def figure_pages(pages_dir, colorized_path, out_dir, n_pages=2, seams_out=None, dpi=100) -> None:
+def figure_pages(pages_dir, colorized_path, out_dir, n_pages, seams_out, dpi) -> None:
     """``out_dir/page{i:03d}.png``: B&W | each strategy | truth for the first ``n_pages`` pages; ``seams_out``: a
     close-up of the worst tile corner (tiles | overlap | truth)."""
     chapter = Path(pages_dir).name
@@ -389,7 +389,7 @@ def figure_seams(jump, page, y, x, boxes, tiles_rgb, other, truth, chapter="", o
 MAX_ASPECT = inspect.signature(find_contours).parameters["max_aspect"].default
 
 
-def figure_contour_aspect(page_dirs, out, min_area=50176, dpi=100) -> None:
+def figure_contour_aspect(page_dirs, out, min_area, dpi) -> None:
     """Histogram of contour bounding-box aspect ratios (w/h, log scale), one panel per chapter."""
     n = len(page_dirs)
     fig = Figure(figsize=(4.6 * n + 0.5, 4.2), layout="constrained")
@@ -419,7 +419,7 @@ def figure_contour_aspect(page_dirs, out, min_area=50176, dpi=100) -> None:
 
 
 # ---------------------------------------------------------------- 7. contour overlay
-def figure_contour_overlay(pages_dir, out, min_area=50176, dpi=100) -> None:
+def figure_contour_overlay(pages_dir, out, min_area, dpi) -> None:
     """The chapter's first page with every kept contour drawn over it, titled with their count."""
     rows, pages = load_page_folder(pages_dir)
     _, bw = next(pages)
@@ -434,35 +434,3 @@ def figure_contour_overlay(pages_dir, out, min_area=50176, dpi=100) -> None:
 
 
 # ---------------------------------------------------------------- CLI entry
-def _need(args, *names) -> None:
-    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n, None)]
-    if missing:
-        raise SystemExit(f"mangacolor figure {args.name}: needs {' '.join(missing)}")
-
-
-def main(args) -> None:
-    """Draw the figure ``args.name`` from the ``mangacolor figure`` arguments."""
-    dpi = args.dpi
-    if args.name == "bins":
-        _need(args, "bins")
-        figure_bins(args.bins, args.out, dpi)
-    elif args.name == "loss-curves":
-        _need(args, "histories")
-        figure_loss_curves(args.histories, args.out, dpi)
-    elif args.name == "stages":
-        _need(args, "samples")
-        figure_stages(args.samples, args.out, args.title, dpi)
-    elif args.name == "collapse":
-        _need(args, "pages", "colorized")
-        figure_collapse(args.pages[0], args.colorized, args.out, dpi)
-    elif args.name == "pages":
-        _need(args, "pages", "colorized")
-        figure_pages(args.pages[0], args.colorized[0], args.out, args.n_pages, args.seams, dpi)
-    elif args.name == "contour-aspect":
-        _need(args, "pages")
-        figure_contour_aspect(args.pages, args.out, args.min_area, dpi)
-    elif args.name == "contour-overlay":
-        _need(args, "pages")
-        figure_contour_overlay(args.pages[0], args.out, args.min_area, dpi)
-    else:
-        raise SystemExit(f"mangacolor figure: unknown figure {args.name!r}")

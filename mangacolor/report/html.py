@@ -96,17 +96,26 @@ def write_captions(folder) -> None:
 
 
 # ---------------------------------------------------------------- inputs
-def figure_key(path) -> tuple[str | None, str]:
-    """(caption key, clear file name in the report) of a figure file written by the figure rules."""
-    name = Path(path).name
+def report_name(key: str, path) -> str:
+    """The file name a figure gets in the report: the figure key, or for figures drawn once per model or chapter
+    (stages, contour overlay) the key and the source file's distinguishing part."""
     stem = Path(path).stem
-    if stem.startswith("stages_"):
-        return "stages", name
-    if stem.endswith("_overlay"):
-        return "contour_overlay", f"contour_overlay_{stem[:-len('_overlay')]}.png"
-    if stem in FIGURES:
-        return stem, name
-    return None, name
+    if key == "stages":
+        return Path(path).name
+    if key == "contour_overlay":
+        return f"contour_overlay_{stem.removesuffix('_overlay')}.png"
+    return f"{key}.png"
+
+
+def parse_figures(pairs: list[str]) -> list[tuple[str, Path]]:
+    """``KEY=PATH`` arguments -> [(key, path)]; KEY must be one of FIGURES (the caption's key)."""
+    figures = []
+    for pair in pairs:
+        key, sep, path = pair.partition("=")
+        if not sep or key not in FIGURES:
+            raise ValueError(f"--figure {pair!r}: expected KEY=PATH with KEY one of {', '.join(FIGURES)}")
+        figures.append((key, Path(path)))
+    return figures
 
 
 def benchmark_table(folder) -> pd.DataFrame:
@@ -307,34 +316,34 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
             f"<nav>{nav}</nav>\n{body}\n</body></html>\n")
 
 
-def write_report(args) -> None:
-    """Build ``args.out`` (results/{chapter}) atomically from the ``mangacolor report`` arguments."""
-    config = json.loads(args.config_json)
-    metrics_json, metrics_csv = (Path(p) for p in args.metrics)
+def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], panels, metrics_json, metrics_csv,
+                 colorized, scores, benchmarks, out) -> None:
+    """Build ``out`` (results/{chapter}) atomically: ``figures`` are (caption key, file) pairs, ``panels`` the
+    folder of side-by-side pages, ``colorized`` the chapter's colourised HDF5, ``scores`` a scores.csv or None,
+    ``benchmarks`` the folder of Snakemake benchmark files."""
+    metrics_json, metrics_csv, panels = Path(metrics_json), Path(metrics_csv), Path(panels)
     metrics = json.loads(metrics_json.read_text())
-    with atomic_path(args.out, suffix=".tmpdir") as tmp:
+    with atomic_path(out, suffix=".tmpdir") as tmp:
         (tmp / "figures").mkdir(parents=True)
-        figures = []
-        for src in args.figures_from:
-            key, name = figure_key(src)
+        shown = []
+        for key, src in figures:
+            name = report_name(key, src)
             shutil.copyfile(src, tmp / "figures" / name)
-            figures.append((key, f"figures/{name}"))
-        panels = Path(args.panels)
+            shown.append((key, f"figures/{name}"))
         if not panels.is_dir():
             raise FileNotFoundError(f"{panels}: panels folder not found")
         shutil.copytree(panels, tmp / "figures" / "panels")
-        figures += [("panels", f"figures/panels/{p.name}") for p in sorted(panels.glob("*.png"))]
+        shown += [("panels", f"figures/panels/{p.name}") for p in sorted(panels.glob("*.png"))]
         shutil.copyfile(metrics_json, tmp / "metrics.json")
         shutil.copyfile(metrics_csv, tmp / "metrics.csv")
-        scores = None
-        if args.scores:
-            shutil.copyfile(args.scores, tmp / "scores.csv")
-            scores = pd.read_csv(args.scores)
-        pages = write_pages(args.colorized, tmp)
-        index = build_index(args.chapter, config, metrics, figures, pages, benchmark_table(args.benchmarks),
-                            scores)
+        table = None
+        if scores:
+            shutil.copyfile(scores, tmp / "scores.csv")
+            table = pd.read_csv(scores)
+        pages = write_pages(colorized, tmp)
+        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table)
         (tmp / "index.html").write_text(index, encoding="utf-8")
-    print(f"{args.out}/index.html: {len(figures)} figures, {sum(map(len, pages.values()))} pages")
+    print(f"{out}/index.html: {len(shown)} figures, {sum(map(len, pages.values()))} pages")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def chapter(tmp_path_factory, pages_kit):
 # ---------------------------------------------------------------- figures
 def test_bins_figure_shows_prior_and_weights_side_by_side(tmp_path):
     out = tmp_path / "bin_usage.png"
-    assert cli(["figure", "bins", "--bins", str(make_bins(tmp_path / "bins.npz")), "--out", str(out)]) == 0
+    assert cli(["figure", "bins", "--dpi", "100", "--bins", str(make_bins(tmp_path / "bins.npz")), "--out", str(out)]) == 0
     img = read_png(out, min_w=900)
     assert img.shape[1] > 1.8 * img.shape[0]  # two square ab planes side by side
 
@@ -108,7 +108,7 @@ def test_stages_figure_has_a_column_per_epoch(tmp_path, truth, pages_kit):
         z["ab_true"] = z["epoch_6"]
         del z["color"]
         np.savez(samples, **z)
-    assert cli(["figure", "stages", "--samples", str(samples),
+    assert cli(["figure", "stages", "--dpi", "100", "--samples", str(samples),
                 "--title", "classification-adam", "--out", str(out)]) == 0
     img = read_png(out)
     assert 5 / 3 * 0.8 < img.shape[1] / img.shape[0] < 5 / 3 * 1.25  # 3 tiles x (B&W, 3 epochs, truth)
@@ -117,7 +117,7 @@ def test_stages_figure_has_a_column_per_epoch(tmp_path, truth, pages_kit):
 
 def test_collapse_figure(chapter, tmp_path):
     out = tmp_path / "collapse.png"
-    assert cli(["figure", "collapse", "--pages", str(chapter["pages"]), "--colorized", str(chapter["cls"]),
+    assert cli(["figure", "collapse", "--dpi", "100", "--pages", str(chapter["pages"]), "--colorized", str(chapter["cls"]),
                 str(chapter["reg"]), "--out", str(out)]) == 0
     img = read_png(out, min_w=1000, min_h=700)
     assert saturated_share(img) > 0.02
@@ -125,7 +125,7 @@ def test_collapse_figure(chapter, tmp_path):
 
 def test_pages_figure_writes_one_panel_per_page_and_a_seam_closeup(chapter, tmp_path):
     out, seams = tmp_path / "panels", tmp_path / "seams.png"
-    assert cli(["figure", "pages", "--pages", str(chapter["pages"]), "--colorized", str(chapter["cls"]),
+    assert cli(["figure", "pages", "--dpi", "100", "--pages", str(chapter["pages"]), "--colorized", str(chapter["cls"]),
                 "--n-pages", "2", "--out", str(out), "--seams", str(seams)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["page000.png", "page001.png"]
     img = read_png(out / "page000.png", min_w=700)
@@ -145,7 +145,7 @@ def test_worst_corner_is_where_tiles_disagree():
 def test_contour_aspect_figure_has_a_panel_per_chapter(chapter, tmp_path, pages_kit):
     other = pages_kit.make_pages(tmp_path / "ch2", n=2, seed=5)
     out = tmp_path / "contour_aspect.png"
-    assert cli(["figure", "contour-aspect", "--pages", str(chapter["pages"]), str(other),
+    assert cli(["figure", "contour-aspect", "--dpi", "100", "--pages", str(chapter["pages"]), str(other),
                 "--min-area", "2000", "--out", str(out)]) == 0
     img = read_png(out, min_w=800)
     assert img.shape[1] > 1.6 * img.shape[0]
@@ -153,12 +153,14 @@ def test_contour_aspect_figure_has_a_panel_per_chapter(chapter, tmp_path, pages_
 
 def test_contour_overlay_draws_coloured_contours_on_the_grey_page(chapter, tmp_path):
     out = tmp_path / "overlay.png"
-    assert cli(["figure", "contour-overlay", "--pages", str(chapter["pages"]), "--min-area", "2000",
+    assert cli(["figure", "contour-overlay", "--dpi", "100", "--pages", str(chapter["pages"]), "--min-area", "2000",
                 "--out", str(out)]) == 0
     img = read_png(out)
     assert saturated_share(img) > 0.005  # coloured outlines on an otherwise grey page
 
 
-def test_missing_input_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="needs --samples"):
+def test_missing_input_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
         cli(["figure", "stages", "--out", str(tmp_path / "x.png")])
+    assert exc.value.code == 2
+    assert "required: --samples, --title, --dpi" in capsys.readouterr().err

@@ -14,9 +14,11 @@ from mangacolor.cli import main as cli
 from mangacolor.report.html import CAPTIONS, best_values
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURE_FILES = ["backbone_edges.png", "bin_usage.png", "loss_curves.png", "stages_classification-adam.png",
-                "stages_classification-sgd.png", "collapse.png", "seams.png", "contour_aspect.png",
-                "chapter1_overlay.png"]
+# (caption key, file the figure rule writes)
+FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("bin_usage", "bin_usage.png"),
+                ("loss_curves", "loss_curves.png"), ("stages", "stages_classification-adam.png"),
+                ("stages", "stages_classification-sgd.png"), ("collapse", "collapse.png"), ("seams", "seams.png"),
+                ("contour_aspect", "contour_aspect.png"), ("contour_overlay", "chapter1_overlay.png")]
 METRICS = {"strategies": {
     "tiles": {"psnr": 20.0, "auc": 0.80, "auc_colored": 0.50, "bin_accuracy": 0.30, "colorfulness_ratio": 0.70,
               "seam": 3.5},
@@ -75,7 +77,7 @@ def inputs(tmp_path_factory, pages_kit):
     figs = d / "figures"
     (figs / "panels").mkdir(parents=True)
     img = np.random.default_rng(0).integers(0, 255, (60, 80, 3), np.uint8)
-    for name in FIGURE_FILES:
+    for _, name in FIGURE_FILES:
         cv2.imwrite(str(figs / name), img)
     for i in range(2):
         cv2.imwrite(str(figs / "panels" / f"page{i:03d}.png"), img)
@@ -91,7 +93,7 @@ def inputs(tmp_path_factory, pages_kit):
 
 def report_args(inputs, out, colorized=None):
     figs = inputs["figs"]
-    return ["report", "--chapter", "chapter1", "--figures-from", *[str(figs / n) for n in FIGURE_FILES],
+    return ["report", "--chapter", "chapter1", "--figure", *[f"{key}={figs / n}" for key, n in FIGURE_FILES],
             "--panels", str(figs / "panels"), "--metrics", str(inputs["dir"] / "metrics.json"),
             str(inputs["dir"] / "metrics.csv"), "--colorized", str(colorized or inputs["colorized"]),
             "--config-json", json.dumps(CONFIG), "--benchmarks", str(inputs["dir"] / "benchmarks"),

@@ -37,20 +37,22 @@ rule train:
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{RUN}/models/{{kind}}-{{opt}}/history.csv",
         samples=f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
-    wildcard_constraints:
-        kind="classification",
-    params:
-        bins=lambda wc, input: f"--bins {input.bins}",
-        rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
-        **TRAIN_PARAMS,
-    threads: TRAIN_THREADS
-    resources:
-        mem_mb=6000,
-        gpu=1,
     log:
         log_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}"),
     benchmark:
         bench_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}")
+    wildcard_constraints:
+        kind="classification",
+    conda:
+        ENV
+    threads: TRAIN_THREADS
+    resources:
+        mem_mb=6000,
+        gpu=1,
+    params:
+        **TRAIN_PARAMS,
+        bins=lambda wc, input: f"--bins {input.bins}",
+        rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
     shell:
         TRAIN_SHELL
 
@@ -64,13 +66,13 @@ use rule train as train_regression with:
         model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{REG}/models/{{kind}}-{{opt}}/history.csv",
         samples=f"{REG}/models/{{kind}}-{{opt}}/samples.npz",
-    wildcard_constraints:
-        kind="regression",
-    params:
-        bins="",
-        rebalance="--rebalance false",
-        **TRAIN_PARAMS,
     log:
         log_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}"),
     benchmark:
         bench_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}")
+    wildcard_constraints:
+        kind="regression",
+    params:
+        **TRAIN_PARAMS,
+        bins="",
+        rebalance="--rebalance false",
