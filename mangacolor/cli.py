@@ -75,10 +75,21 @@ def cmd_hypercolumns(a):
 
     from .features.hypercolumns import extract_to_h5
 
+    cells = weights = None
+    if a.sample:
+        from .data.cells import sample_chapter_cells
+
+        if a.targets is None:
+            raise SystemExit("mangacolor hypercolumns: --sample needs --targets (the chapter's targets file)")
+        cells, weights = sample_chapter_cells(a.targets, a.sample, a.seed)
     model = _extractor(a)
     with h5py.File(a.tiles, "r") as f:
+        if cells is not None and len(cells) != len(f["gray"]):
+            raise SystemExit(f"mangacolor hypercolumns: {a.targets} has {len(cells)} tiles, {a.tiles} has "
+                             f"{len(f['gray'])}")
         extract_to_h5(f["gray"], a.out, model, batch_size=a.batch_size, device=a.device,
-                      precision=a.precision, compression=None if a.compression == "none" else a.compression)
+                      precision=a.precision, compression=None if a.compression == "none" else a.compression,
+                      cells=cells, cell_weights=weights)
 
 
 def cmd_edges(a):
@@ -225,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiles", required=True)
     p.add_argument("--out", required=True)
     _feature_args(p)
+    p.add_argument("--sample", type=int, required=True,
+                   help="grid cells kept per tile, stratified on their colour (0 = dense: every cell)")
+    p.add_argument("--targets", help="the chapter's targets file (colours of the cells); required with --sample")
     p.set_defaults(func=cmd_hypercolumns)
 
     p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
