@@ -120,11 +120,13 @@ def cmd_labels(a):
 
 
 def cmd_train(a):
+    import os
+
     from .data.targets import load_bins
     from .model.runs import annotate_run
     from .model.train import reference_centers, train
 
-    _threads(a.threads)
+    _threads(max(1, a.threads // a.processes))  # the job's threads, shared by its processes
     if a.bins is None and a.kind == "classification":
         raise SystemExit("mangacolor train: the classifier needs --bins")
     bins = load_bins(a.bins) if a.bins else {"centers": reference_centers(), "weights": None}
@@ -132,8 +134,10 @@ def cmd_train(a):
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
-          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature)
-    annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
+          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature,
+          processes=a.processes)
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, process 0 alone writes the run's files
+        annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
 
 
 def cmd_crops(a):
@@ -291,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the samples")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--processes", type=int, required=True,
+                   help="processes training together (> 1: launched by torchrun --nproc_per_node N)")
+    p.add_argument("--threads", type=int, required=True, help="threads of the job, shared by its processes")
     p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
     p.set_defaults(func=cmd_train)
 

@@ -248,8 +248,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         # k-th batch is its share of the k-th global batch of the one-process run.
         head = model  # what is evaluated and saved: the model itself, never the DDP wrapper
         if group.world > 1:
-            model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
-                                            broadcast_buffers=False)  # global BatchNorm keeps buffers equal
+            model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         # The shuffle depends on (seed, epoch) only, so a resumed run sees the same batches.
         train_set = Subset(data, train_idx)
         sampler = DistributedSampler(train_set, num_replicas=group.world, rank=group.rank, shuffle=True,
