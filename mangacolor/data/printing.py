@@ -30,9 +30,11 @@ KIND_WEIGHTS = (0.4, 0.2, 0.1, 0.1, 0.2)  # how often an artist picks each kind 
 SHEET_COVERS = np.round(np.arange(0.1, 0.75, 0.05), 2)  # coverages sheets are sold in
 
 INK_CUT = 128  # ink coverage (0..255) from which a pixel is line art: it cuts regions and prints black
-LINE_DARK, LINE_LIGHT = 60, 120  # colour pages: max(R, G, B) at or below LINE_DARK is full ink, LINE_LIGHT none
+LINE_DARK, LINE_LIGHT = 50, 170  # colour pages: max(R, G, B) at most LINE_DARK is ink, from LINE_LIGHT none
+LINE_REACH = 3  # colour pages: pixels from a line's centre to the fill beside it (half the widest line)
 EDGE_DELTA_E = 4.0  # colour pages: Lab gradient (Delta E per pixel, after a 1 px blur) that bounds a region
 MIN_REGION = 24  # colour pages: smaller flat areas (noise, antialiasing) join their neighbours, in pixels
+LINE_MARGIN = 2  # pixels: a region's colour is read this far from its line art
 WHITE_L = 97.0  # regions at least this light (paper, bubbles, white cloth) never take shading
 BACKDROP = 0.01  # regions over this fraction of the page are backgrounds: gradients cross between them
 
@@ -175,10 +177,19 @@ def label_regions(label: np.ndarray, ink: np.ndarray | None = None) -> np.ndarra
 
 
 def line_art(color: np.ndarray) -> np.ndarray:
-    """The dark line art of a colour page (H, W, 3) uint8 -> ink coverage (H, W) uint8 (255: full ink)."""
+    """The dark line art of a colour page (H, W, 3) uint8 -> ink coverage (H, W) uint8 (255: full ink).
+
+    Value V = max(R, G, B). A pixel at most LINE_DARK is ink (lines and black fills); a darker pixel
+    beside a lighter one is part ink, by how much darker it is than the lightest pixel within
+    LINE_REACH (the fill its line runs along), fading out towards LINE_LIGHT. A dark fill away from its
+    outline is no ink, whatever its value.
+    """
     value = _check_color(color).max(axis=2).astype(np.float32)
-    ink = (LINE_LIGHT - value) * (255.0 / (LINE_LIGHT - LINE_DARK))
-    return np.clip(np.round(ink), 0, 255).astype(np.uint8)
+    window = np.ones((2 * LINE_REACH + 1,) * 2, np.uint8)
+    lightest = np.maximum(cv2.dilate(value, window), 1.0)
+    darker = (1.0 - value / lightest) * np.clip((LINE_LIGHT - value) / (LINE_LIGHT - LINE_DARK), 0.0, 1.0)
+    ink = np.where(value <= LINE_DARK, 1.0, np.clip(darker, 0.0, 1.0))
+    return np.round(255.0 * ink).astype(np.uint8)
 
 
 def segment_regions(color: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,22 +217,22 @@ def segment_regions(color: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------- print
 
 def region_lab(color: np.ndarray, regions: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """Mean colour of each region away from its line art (all of it if it is all line art), as Lab:
-    (n, 3) float32, n = regions.max() + 1."""
+    """Mean colour of each region as Lab, (n, 3) float32 with n = regions.max() + 1: over its pixels at least
+    LINE_MARGIN pixels from any line art (antialiased line edges darken a colour), else over its pixels off
+    the lines (ink < INK_CUT), else over all of it."""
     n = int(regions.max()) + 1
     ids = regions.ravel()
-    away = ink.ravel() < INK_CUT
     rgb = color.reshape(-1, 3)
-
-    def mean(sel):
-        count = np.bincount(ids[sel], minlength=n).astype(np.float64)
+    near = cv2.dilate((ink > 0).astype(np.uint8), np.ones((2 * LINE_MARGIN + 1,) * 2, np.uint8))
+    mean = np.zeros((n, 3))
+    todo = np.ones(n, bool)
+    for sel in (near.ravel() == 0, ink.ravel() < INK_CUT, np.ones(len(ids), bool)):
+        count = np.bincount(ids[sel], minlength=n)
         total = np.stack([np.bincount(ids[sel], rgb[sel, c], n) for c in range(3)], 1)
-        return total / np.maximum(count, 1)[:, None], count
-
-    mean_away, count_away = mean(away)
-    mean_all, _ = mean(slice(None))
-    rgb_mean = np.where(count_away[:, None] > 0, mean_away, mean_all)
-    return rgb_to_lab(np.round(rgb_mean).astype(np.uint8)[None])[0]
+        found = todo & (count > 0)
+        mean[found] = total[found] / count[found, None]
+        todo &= ~found
+    return rgb_to_lab(np.round(mean).astype(np.uint8)[None])[0]
 
 
 def class_probabilities(lightness: np.ndarray, style: PrintStyle) -> np.ndarray:
@@ -285,6 +296,7 @@ def _shading(regions: np.ndarray, lightness: np.ndarray, style: PrintStyle,
     fade = np.zeros((h, w), np.float32)
     area = np.bincount(regions.ravel(), minlength=len(lightness))
     tones = lightness < WHITE_L
+    toned = tones[regions]
     # cast shadows: a part shifted along the light, minus the part itself, or an ellipse under it
     parts = np.flatnonzero(tones & (area > 0.001 * h * w) & (area < 0.05 * h * w))
     for r in rng.permutation(parts)[:style.n_shadows]:
@@ -303,7 +315,7 @@ def _shading(regions: np.ndarray, lightness: np.ndarray, style: PrintStyle,
             axes = (max(2, int(rng.uniform(0.5, 0.8) * (x1 - x0))), max(2, int(rng.uniform(0.08, 0.16) * (x1 - x0))))
             cv2.ellipse(shadow, ((x0 + x1) // 2, int(y1)), axes, 0, 0, 360, 1, -1)
             shadow = shadow.astype(bool) & (regions != r)
-        cover[shadow] = style.shadow.cover
+        cover[shadow & toned] = style.shadow.cover  # not on paper-white: gutters, bubbles
     # gradients over large coloured backgrounds, across every background inside their bounding box (sky,
     # sea and shore as one), but not over the figures in front of them
     backdrop = tones & (area > BACKDROP * h * w)
