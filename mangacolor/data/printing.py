@@ -90,7 +90,7 @@ def draw_style(rng: np.random.Generator) -> PrintStyle:
     shadow = draw_sheet(rng, str(rng.choice(["dots", "lines", "crosshatch"])))
     shadow = replace(shadow, cover=float(rng.uniform(0.3, 0.6)))
     gradient = draw_sheet(rng, "dots")
-    return PrintStyle(tone_rate=float(rng.beta(2.0, 4.0)), solid_rate=float(rng.uniform(0.5, 0.95)),
+    return PrintStyle(tone_rate=float(rng.beta(2.0, 4.0)), solid_rate=float(rng.uniform(0.6, 1.0)),
                       spread=float(rng.uniform(0.12, 0.3)), own_choice=float(rng.uniform(0.1, 0.4)),
                       sheets=sheets, shadow=shadow, gradient=gradient, n_shadows=int(rng.choice([0, 0, 1, 2, 3, 4])),
                       n_gradients=int(rng.choice([0, 0, 1, 1, 2])), light=float(rng.uniform(0, 360)))
@@ -235,27 +235,42 @@ def region_lab(color: np.ndarray, regions: np.ndarray, ink: np.ndarray) -> np.nd
     return rgb_to_lab(np.round(mean).astype(np.uint8)[None])[0]
 
 
+def mean_cover(sheet: Sheet) -> float:
+    """A sheet's ink coverage averaged over a region (a gradient's falls from ``cover`` to 0 over its reach)."""
+    if sheet.kind != "gradient":
+        return sheet.cover
+    return sheet.cover * (sheet.reach / 2 if sheet.reach <= 1 else 1 - 1 / (2 * sheet.reach))
+
+
+def sheet_fit(lightness: np.ndarray, style: PrintStyle) -> np.ndarray:
+    """How well each of the page's sheets suits colours of L* ``lightness`` (n,) -> (n, sheets) in (0, 1]:
+    a Gaussian (width style.spread) of the gap between its mean coverage and the colour's darkness."""
+    target = np.clip(0.85 * (1.0 - np.asarray(lightness, np.float64) / 100.0), 0.1, 0.8)
+    covers = np.array([mean_cover(s) for s in style.sheets])
+    return np.exp(-0.5 * ((covers[None] - target[:, None]) / style.spread) ** 2)
+
+
 def class_probabilities(lightness: np.ndarray, style: PrintStyle) -> np.ndarray:
     """P(paper, screen, solid) for colours of L* ``lightness`` (n,) -> (n, 3) float64.
 
     Near-white never tones; solid ink needs a dark colour (L* under 45) and grows with darkness; screens
-    take a share of the rest that grows with darkness and with the page's tone rate.
+    take a share of the rest that grows with darkness, with the page's tone rate and with how well the
+    page's best sheet suits the colour (an artist without a light sheet leaves light colours paper).
     """
     dark = np.clip(1.0 - np.asarray(lightness, np.float64) / 100.0, 0.0, 1.0)
     solid = style.solid_rate * np.clip((dark - 0.55) / 0.35, 0.0, 1.0) ** 1.5
     coloured = np.clip((dark - 0.04) / 0.25, 0.0, 1.0)
-    screen = (1.0 - solid) * style.tone_rate * coloured * (0.6 + 0.6 * dark)
+    fit = sheet_fit(lightness, style).max(1)
+    screen = (1.0 - solid) * style.tone_rate * coloured * (0.6 + 0.6 * dark) * fit
     return np.stack([1.0 - solid - screen, screen, solid], 1)
 
 
 def _draw_prints(lightness: np.ndarray, style: PrintStyle, rng: np.random.Generator):
-    """Print class (n,) int8 and sheet index (n,) int16 of each colour of L* ``lightness`` (n,)."""
+    """Print class (n,) int8 and sheet index (n,) int16 of each colour of L* ``lightness`` (n,): a screened
+    colour takes a sheet with probability proportional to its fit."""
     p = class_probabilities(lightness, style)
     cls = (rng.random(len(p))[:, None] > np.cumsum(p, 1)[:, :2]).sum(1).astype(np.int8)
-    target = np.clip(0.85 * (1.0 - lightness / 100.0), 0.1, 0.8)
-    covers = np.array([s.cover for s in style.sheets])
-    w = np.exp(-0.5 * ((covers[None] - target[:, None]) / style.spread) ** 2) + 1e-6
-    cw = np.cumsum(w, 1)
+    cw = np.cumsum(sheet_fit(lightness, style) + 1e-9, 1)
     sheet = (rng.random(len(p))[:, None] * cw[:, -1:] > cw[:, :-1]).sum(1).astype(np.int16)
     return cls, sheet
 
