@@ -21,7 +21,7 @@ import json
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
-from mangacolor.synth.page import render_layers, render_print
+from mangacolor.data.synth.page import render_layers, render_print
 
 CELL, WINDOW = 8, 16
 SERIES = 11
@@ -33,7 +33,8 @@ def cell_samples(bw: np.ndarray, label: np.ndarray, ink: np.ndarray) -> tuple[np
     dark = 1.0 - bw[:h, :w].astype(np.float32) / 255.0
     cells = dark.reshape(h // CELL, CELL, w // CELL, CELL)
     cover = cells.mean((1, 3))
-    lab = label[:h, :w].reshape(h // CELL, CELL, w // CELL, CELL).transpose(0, 2, 1, 3).reshape(h // CELL, w // CELL, -1)
+    lab = label[:h, :w].reshape(h // CELL, CELL, w // CELL, CELL).transpose(0, 2, 1, 3)
+    lab = lab.reshape(h // CELL, w // CELL, -1)
     majority = np.apply_along_axis(lambda v: np.bincount(v, minlength=256).argmax(), 2, lab)
     pure = (lab == majority[..., None]).mean(2) >= 0.9
     pure &= ink[:h, :w].reshape(h // CELL, CELL, w // CELL, CELL).max((1, 3)) < 64

@@ -22,7 +22,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ..color import rgb_to_lab
+from ..kernels.lab import rgb_to_lab
 
 PAPER, SCREEN, SOLID = 0, 1, 2  # how a region prints
 SCREEN_KINDS = ("dots", "lines", "hatching", "crosshatch", "gradient")

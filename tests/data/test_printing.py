@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mangacolor.data.printing import INK_CUT, label_regions, line_art, print_page, segment_regions
-from mangacolor.synth.page import render_layers, render_page, render_print
+from mangacolor.data.synth.page import render_layers, render_page, render_print
 
 # mid-tone colours of distinct lightness and hue, and black
 COLOURS = np.array([(215, 45, 45), (45, 85, 200), (85, 175, 60), (245, 205, 60), (150, 95, 55), (235, 90, 150),

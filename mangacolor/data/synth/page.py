@@ -6,7 +6,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from ..data.printing import degrade_scan, label_regions, print_page
+from ..printing import degrade_scan, label_regions, print_page
 from .cast import CAST
 from .ink import Canvas, compose
 from .lettering import sound_effect, speech_bubble
