@@ -41,7 +41,8 @@ BACKDROP = 0.01  # regions over this fraction of the page are backgrounds: gradi
 
 @dataclass(frozen=True)
 class Sheet:
-    """One screentone sheet. Potentials are uniform in [0, 1): a pixel inks where cover > 1 - potential."""
+    """One screentone sheet. A pixel inks where cover > 1 - potential; potentials are uniform in [0, 1], so
+    cover is the sheet's coverage (hatching's strokes taper at their ends: a little less)."""
     kind: str  # one of SCREEN_KINDS
     angle: float  # orientation of the lattice or lines, degrees
     period: float  # ruling: pixels from one dot or line to the next
@@ -181,8 +182,8 @@ def line_art(color: np.ndarray) -> np.ndarray:
 
     Value V = max(R, G, B). A pixel at most LINE_DARK is ink (lines and black fills); a darker pixel
     beside a lighter one is part ink, by how much darker it is than the lightest pixel within
-    LINE_REACH (the fill its line runs along), fading out towards LINE_LIGHT. A dark fill away from its
-    outline is no ink, whatever its value.
+    LINE_REACH (the fill its line runs along), scaled down linearly to none at V = LINE_LIGHT. A dark
+    fill away from its outline is no ink, whatever its value.
     """
     value = _check_color(color).max(axis=2).astype(np.float32)
     window = np.ones((2 * LINE_REACH + 1,) * 2, np.uint8)

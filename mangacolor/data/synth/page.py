@@ -110,11 +110,11 @@ def render_print(series_seed: int, chapter: str, index: int, style: str = "scree
         raise ValueError(f"print style must be one of {PRINT_STYLES}, got {style!r}")
     label, ink = render_layers(series_seed, chapter, index, size)
     color, bw = compose(label, ink)
-    seed = stable_seed(series_seed, chapter, index, "print", variant)
     if style == "screentone":
+        seed = stable_seed(series_seed, chapter, index, "print", variant)
         bw = print_page(color, seed, label_regions(label, ink), ink)
         # sound effects stay solid ink, as in the fixed print: their outline is too faint to carry them
         bw[np.isin(label, SFX_LABELS)] = 0
     if degrade:
-        bw = degrade_scan(bw, seed)
+        bw = degrade_scan(bw, stable_seed(series_seed, chapter, index, "scan", variant))
     return color, bw
