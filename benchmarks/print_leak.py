@@ -6,12 +6,13 @@ A design check of the print model (``mangacolor.data.printing``), not a metric o
 into 8 x 8 cells; a cell that is one palette colour (at least 90 % of its pixels) and free of line art (ink
 under 64) gives one sample: the colour, and two tone features, its ink coverage and the dominant frequency
 (fy, fx) of the 16 x 16 window around it (the screen's ruling and angle; 0 for paper and solid ink). A k-NN
-classifier learns colour from the features on ``--train`` pages of chapter "train" and predicts the cells of
-``--test`` pages of chapter "test", for the fixed print (one screen per colour) and the new one; for the new
-one also on the training pages printed under another variant. Page paper (palette index 0) is left out: it
+classifier learns colour from the features on ``--train`` pages of a chapter and predicts the cells of its
+next ``--test`` pages, for the fixed print (one screen per colour) and the new one; for the new one also the
+training pages printed under another variant. Page paper (palette index 0) is left out: it
 is paper in every print. Reported per print: accuracy, the majority-class accuracy, and the mutual information
 between colour and prediction (bits; a lower bound of what the tone says about colour) next to the colour's
-entropy. The last line printed is JSON.
+entropy (accuracy moves with how often each colour occurs; information is the fairer measure).
+The last line printed is JSON.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from mangacolor.data.synth.page import render_layers, render_print
 
 CELL, WINDOW = 8, 16
-SERIES = 11
+SERIES, CHAPTER = 11, "leak"
 
 
 def cell_samples(bw: np.ndarray, label: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,11 +74,11 @@ def entropy(a: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def samples(chapter: str, pages: range, style: str, variant: int):
+def samples(pages: range, style: str, variant: int):
     parts = []
     for index in pages:
-        label, ink = render_layers(SERIES, chapter, index)
-        _, bw = render_print(SERIES, chapter, index, style, variant=variant)
+        label, ink = render_layers(SERIES, CHAPTER, index)
+        _, bw = render_print(SERIES, CHAPTER, index, style, variant=variant)
         parts.append(cell_samples(bw, label, ink))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
@@ -90,6 +91,7 @@ def score(train, test, k: int) -> dict:
     return {"accuracy": round(float((pred == yte).mean()), 3),
             "majority_accuracy": round(float((yte == values[np.argmax(counts)]).mean()), 3),
             "mi_bits": round(mutual_information(yte, pred), 3), "colour_entropy_bits": round(entropy(yte), 3),
+            "mi_fraction": round(mutual_information(yte, pred) / entropy(yte), 3),
             "test_cells": int(len(yte))}
 
 
@@ -101,10 +103,10 @@ def main() -> None:
     a = p.parse_args()
     out = {}
     for style in ("fixed", "screentone"):
-        train = samples("train", range(a.train), style, 0)
-        out[f"{style}/other_pages"] = score(train, samples("test", range(a.test), style, 0), a.k)
+        train = samples(range(a.train), style, 0)
+        out[f"{style}/other_pages"] = score(train, samples(range(a.train, a.train + a.test), style, 0), a.k)
         if style == "screentone":
-            out[f"{style}/same_pages_other_variant"] = score(train, samples("train", range(a.train), style, 1), a.k)
+            out[f"{style}/same_pages_other_variant"] = score(train, samples(range(a.train), style, 1), a.k)
     for name, r in out.items():
         print(f"{name:38s} " + "  ".join(f"{k}={v}" for k, v in r.items()))
     print(json.dumps(out))
