@@ -4,7 +4,8 @@ Real manga cannot ship with the pipeline, so the series is generated with the pr
 on: one artist, one cast, shapes that are always the same colour (`palette`), printed in B&W as ink, paper
 and screentones so that several colours become the same paper and only shape tells them apart.
 """
-from .page import chapter_style, render_layers, render_page, stable_seed
+from .page import PRINT_STYLES, chapter_style, render_layers, render_page, render_print, stable_seed
 from .palette import COLOURS, INDEX, RGB
 
-__all__ = ["render_page", "render_layers", "chapter_style", "stable_seed", "COLOURS", "INDEX", "RGB"]
+__all__ = ["render_page", "render_print", "PRINT_STYLES", "render_layers", "chapter_style", "stable_seed", "COLOURS",
+           "INDEX", "RGB"]

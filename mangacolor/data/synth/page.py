@@ -6,9 +6,11 @@ import hashlib
 import cv2
 import numpy as np
 
+from ..printing import degrade_scan, label_regions, print_page
 from .cast import CAST
 from .ink import Canvas, compose
 from .lettering import sound_effect, speech_bubble
+from .palette import INDEX
 from .panels import draw_panel, layout
 from .scenes import SCENES
 
@@ -88,3 +90,31 @@ def render_page(series_seed: int, chapter: str, index: int, size=(1200, 780)) ->
     """A page of the series, twice: (colour RGB uint8 (H, W, 3), printed B&W uint8 (H, W)).
     Deterministic in its arguments."""
     return compose(*render_layers(series_seed, chapter, index, size))
+
+
+PRINT_STYLES = ("screentone", "fixed")
+SFX_LABELS = [INDEX["sfx_red"], INDEX["sfx_purple"]]
+
+
+def render_print(series_seed: int, chapter: str, index: int, style: str = "screentone", size=(1200, 780),
+                 variant: int = 0, degrade: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A page of the series and one print of it: (colour RGB uint8 (H, W, 3), B&W uint8 (H, W)).
+
+    The colour page is ``render_page``'s. ``style`` "screentone": the print model (``data.printing``) on
+    the page's parts (its label image cut by the ink lines) and ink layer, seeded by the page and
+    ``variant``, so each variant is another artist's toning of the same page (sound effects stay solid
+    ink). "fixed": the palette's one screen per colour (``render_page``'s B&W page, the same for every
+    variant). ``degrade`` adds scan degradations seeded by the page and ``variant``.
+    """
+    if style not in PRINT_STYLES:
+        raise ValueError(f"print style must be one of {PRINT_STYLES}, got {style!r}")
+    label, ink = render_layers(series_seed, chapter, index, size)
+    color, bw = compose(label, ink)
+    if style == "screentone":
+        seed = stable_seed(series_seed, chapter, index, "print", variant)
+        bw = print_page(color, seed, label_regions(label, ink), ink)
+        # sound effects stay solid ink, as in the fixed print: their outline is too faint to carry them
+        bw[np.isin(label, SFX_LABELS)] = 0
+    if degrade:
+        bw = degrade_scan(bw, stable_seed(series_seed, chapter, index, "scan", variant))
+    return color, bw
