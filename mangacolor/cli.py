@@ -48,11 +48,11 @@ def cmd_pages(a):
     from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
     if a.color:
-        pages = folder_pages(a.color, a.bw, a.chapter)
+        pages = folder_pages(a.color, a.bw, a.chapter, a.print, a.prints)
     elif a.series_seed is None or a.n_pages is None:
         raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed and --n-pages")
     else:
-        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages)
+        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages, a.print, a.prints)
     n = write_page_folder(pages, a.out)
     print(f"{a.out}: {n} pages of chapter {a.chapter}")
 
@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-pages", type=int, help="pages of a synthetic chapter")
     p.add_argument("--color", help="folder of colour pages (instead of the synthetic series)")
     p.add_argument("--bw", help="folder of matching B&W pages (optional)")
+    p.add_argument("--print", required=True, choices=["screentone", "lightness", "fixed"],
+                   help="how a colour page without a B&W partner is printed")
+    p.add_argument("--prints", type=int, required=True, help="prints per page (1 + further print variants)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_pages)
 

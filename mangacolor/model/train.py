@@ -148,7 +148,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
     deterministic = torch.are_deterministic_algorithms_enabled()
     fill = torch.utils.deterministic.fill_uninitialized_memory
     torch.use_deterministic_algorithms(True, warn_only=True)
-    # Deterministic kernels, without also NaN-filling every fresh tensor (8 % of a CPU epoch; no value reads them).
+    # Deterministic kernels, without also NaN-filling every fresh tensor (no value reads them; it costs time).
     torch.utils.deterministic.fill_uninitialized_memory = False
     try:
         # --- data: whole pages held out for validation, fixed sample tiles among them

@@ -54,10 +54,15 @@ def chapter_files(wildcards):
 
 
 def chapter_source(wildcards):
+    """Where a chapter's pages come from, and how they are printed (training chapters: several prints a page)."""
     chapter = config["chapters"][wildcards.chapter]
+    prints = config["train_prints"] if wildcards.chapter in TRAIN_CHAPTERS else 1
+    how = f"--print {chapter.get('print', config['print'])} --prints {prints}"
     if chapter.get("source") == "synthetic":
-        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']}"
-    return f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "")
+        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} {how}"
+    return (
+        f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "") + f" {how}"
+    )
 
 
 def fig(name, caption, category, root=RUN):
