@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels.hpp"
+
 namespace mangacolor {
 namespace {
 

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels.hpp"
+
 namespace mangacolor {
 namespace {
 

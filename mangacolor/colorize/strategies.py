@@ -28,7 +28,6 @@ Strategies
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,6 +36,7 @@ import cv2
 import numpy as np
 
 from ..kernels.lab import lab_to_rgb, rgb_to_lab
+from ..kernels.tiling import fit_to_canvas, page_offset
 from .contours import MIN_AREA, find_contours
 
 STRATEGIES = ("tiles", "overlap", "page", "contours")
@@ -150,20 +150,9 @@ class CropPlan:
 
 # ---------------------------------------------------------------- planning
 def _on_canvas(gray: np.ndarray, canvas: int, tile: int):
-    """(canvas image, offset, scale) with the page placed as ``mangacolor.tiling`` places training pages."""
-    try:
-        from ..kernels.tiling import fit_to_canvas, pad_and_tile
-    except ImportError:  # reference: scale down to fit, centre on black (config: "pages are centred")
-        h, w = gray.shape
-        scale = min(1.0, canvas / h, canvas / w)
-        if scale < 1.0:
-            warnings.warn(f"page {h}x{w} larger than the {canvas} canvas: scaled by {scale:.3f}")
-            gray = cv2.resize(gray, (min(canvas, round(w * scale)), min(canvas, round(h * scale))),
-                              interpolation=cv2.INTER_AREA)
-        offset = ((canvas - gray.shape[0]) // 2, (canvas - gray.shape[1]) // 2)
-    else:
-        gray, scale = fit_to_canvas(gray, canvas)
-        offset = tuple(int(v) for v in pad_and_tile(gray, canvas, tile).offset)
+    """(canvas image, offset, scale) with the page placed as ``kernels.tiling`` places training pages."""
+    gray, scale = fit_to_canvas(gray, canvas)
+    offset = page_offset(gray.shape, canvas)
     img = np.zeros((canvas, canvas), np.uint8)
     img[offset[0]:offset[0] + gray.shape[0], offset[1]:offset[1] + gray.shape[1]] = gray
     return img, offset, float(scale), gray.shape
