@@ -380,6 +380,7 @@ def print_page(color: np.ndarray, seed: int, regions: np.ndarray | None = None, 
     sheet = np.where(own, own_sheet, key_sheet[by_key])
 
     black = (cls == SOLID)[regions]
+    black_px = black.reshape(-1)  # a view: writing a pixel of it writes black
     flat_regions = regions.ravel()
     screened = np.flatnonzero(cls[flat_regions] == SCREEN)
     sheet_px = sheet[flat_regions[screened]]
@@ -387,13 +388,13 @@ def print_page(color: np.ndarray, seed: int, regions: np.ndarray | None = None, 
         idx = screened[sheet_px == j]
         ys, xs = (a.astype(np.float32) for a in np.divmod(idx, w))
         cov = _ramp(s, ys, xs, flat_regions[idx], n) if s.kind == "gradient" else np.float32(s.cover)
-        black.ravel()[idx] = potential(s, ys, xs) > 1.0 - cov
+        black_px[idx] = potential(s, ys, xs) > 1.0 - cov
 
     on_paper = (cls == PAPER)[regions]  # shading goes on paper, not over another sheet
     for shade, s in zip(_shading(regions, lightness, style, rng), (style.shadow, style.gradient)):
         idx = np.flatnonzero(on_paper & (shade > 0))
         ys, xs = (a.astype(np.float32) for a in np.divmod(idx, w))
-        black.ravel()[idx] |= potential(s, ys, xs) > 1.0 - shade.ravel()[idx]
+        black_px[idx] |= potential(s, ys, xs) > 1.0 - shade.ravel()[idx]
 
     # printed ink has crisp edges: steepen the antialiasing ramp to about half a pixel (as synth.ink.compose)
     keep = 1.0 - np.clip(2.0 * ink.astype(np.float32) - 127.5, 0, 255) / 255.0
@@ -446,6 +447,8 @@ def _check_regions(regions, shape) -> np.ndarray:
         raise ValueError(f"regions must be integer (H, W) = {tuple(shape)}, got {regions.dtype} {regions.shape}")
     if regions.size and regions.min() < 0:
         raise ValueError(f"regions must be ids >= 0, got a minimum of {regions.min()}")
+    if regions.size and regions.max() >= regions.size:  # sparse ids: renumber rather than allocate per id
+        return _relabel(regions)
     return regions.astype(np.int32, copy=False)
 
 
