@@ -28,7 +28,8 @@ from ..data.pages import load_page_folder
 from ..kernels.tiling import fit_to_canvas
 
 KEYS = {"psnr": "psnr", "auc": "auc", "auc_colored": "auc_colored", "bin_accuracy": "bin_accuracy",
-        "colorfulness_ratio": "colorfulness_ratio", "seam_score": "seam"}
+        "colorfulness_ratio": "colorfulness_ratio", "seam_score": "seam", "ssim": "ssim", "delta_cf": "delta_cf",
+        "lineart_kept": "lineart_kept", "ink_recolored": "ink_recolored"}
 BASELINE_STRATEGY = "tiles"
 
 
@@ -62,7 +63,8 @@ def chapter_rows(pages_dir, bins_path, colorized, baseline, canvas: int, tile: i
         for i, (color, bw) in enumerate(pages):
             true_ab = rgb_to_lab(color)[..., 1:]
             offset, scale = canvas_geometry(bw.shape, canvas)
-            common = dict(true_ab=true_ab, hard_fn=quantizer.hard, offset=offset, tile=tile, scale=scale)
+            common = dict(true_ab=true_ab, hard_fn=quantizer.hard, offset=offset, tile=tile, scale=scale,
+                          print_gray=bw)
             gray_rgb = np.repeat(bw[..., None], 3, axis=2)
             m = page_metrics(gray_rgb, color, pred_ab=np.zeros_like(true_ab), **common)
             records.append({"group": "baselines", "method": "gray", "page": i, **m})
