@@ -385,8 +385,8 @@ def wanderer(c: Canvas, pose: Pose):
         c.fill("hair_lavender", np.concatenate([top, bangs]), LINE)
         c.fill("black", [(-1.08, -0.55), (1.08, -0.55), (1.02, -0.75), (-1.02, -0.75)], 0.04)  # goggle strap
         for s in (-1, 1):
-            c.fill("brass", ellipse(s * 0.38, -0.72, 0.3, 0.24, n=20), 0.06)
-            c.fill("ice", ellipse(s * 0.38, -0.72, 0.2, 0.15, n=16), 0.04)
+            c.fill("brass", ellipse(s * 0.4, -0.72, 0.34, 0.27, n=20), 0.05)
+            c.fill("ice", ellipse(s * 0.4, -0.72, 0.19, 0.14, n=16), 0.04)
 
 
 @dataclass(frozen=True)
