@@ -15,7 +15,7 @@ core = Pybind11Extension(
     cxx_std=17,
     extra_compile_args=["-O3"],
     define_macros=[("VERSION_INFO", VERSION)],
-    depends=["csrc/kernels.hpp"],
+    depends=["csrc/kernels.hpp", "csrc/bits.hpp"],
 )
 
 setup(

@@ -104,6 +104,12 @@ def cmd_targets(a):
     write_targets(a.tiles, a.out, a.grid)
 
 
+def cmd_tone_lookup(a):
+    from .evaluate.tone_lookup import write_tone_lookup
+
+    write_tone_lookup(a.tiles, a.targets, a.out, a.seed, a.max_cells, a.k)
+
+
 def cmd_labels(a):
     from .data.targets import write_labels
 
@@ -125,6 +131,16 @@ def cmd_train(a):
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
           val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
+    if a.kind == "classification" and a.abstain_levels:
+        from .model.calibrate import calibrate_abstention, record_abstention
+        from .model.load import load_model
+
+        model, _ = load_model(a.out)
+        abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, bins["centers"],
+                                          a.temperature, a.abstain_levels)
+        record_abstention(a.out, abstention)
+        print(f"abstention calibrated on {abstention['cells']} validation cells: factors "
+              + " ".join(f"{f:.2f}" for f in abstention["factors"]))
 
 
 def cmd_crops(a):
@@ -139,14 +155,15 @@ def cmd_colorize_chapter(a):
     from .colorize.chapter import colorize_chapter
 
     _threads(a.threads)
-    colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature)
+    colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature,
+                     abstain=a.abstain)
 
 
 def cmd_metrics(a):
     from .evaluate.chapter import write_metrics
 
     write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile,
-                  grid=a.grid)
+                  grid=a.grid, tone_lookup=a.tone_lookup)
 
 
 def cmd_scores(a):
@@ -254,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_targets)
 
+    p = sub.add_parser("tone-lookup", help="fit the tone-lookup baseline (colour from local tone alone)")
+    p.add_argument("--tiles", nargs="+", required=True, help="the training chapters' tiles files")
+    p.add_argument("--targets", nargs="+", required=True, help="their targets files, in the same order")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--max-cells", type=int, required=True, help="training cells kept (a seeded subsample)")
+    p.add_argument("--k", type=int, required=True, help="neighbours averaged")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_tone_lookup)
+
     p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
     p.add_argument("--targets", required=True, help="the chapter's file from `mangacolor targets`")
     p.add_argument("--bins", required=True)
@@ -282,6 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(0 = none)")
     p.add_argument("--cell-fraction", type=float, required=True, help="share of grid cells per training step")
     p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the samples")
+    p.add_argument("--abstain-levels", type=int, required=True,
+                   help="confidence groups of the abstention calibration on validation pages (0 = none)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threads", type=int, required=True)
@@ -304,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
+    p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (model record)")
     p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
     p.add_argument("--temperature", type=float, required=True)
     p.add_argument("--threads", type=int, required=True)
@@ -315,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", required=True)
     p.add_argument("--colorized", required=True)
     p.add_argument("--baseline", help="colourised chapter of the regression model")
+    p.add_argument("--tone-lookup", help="the tone-lookup baseline (.npz): adds its row")
     p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
     p.add_argument("--canvas", type=int, required=True)
     p.add_argument("--tile", type=int, required=True)

@@ -13,6 +13,7 @@ GRID = config["features"]["grid"]
 FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
 TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
 RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
+TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['tone_lookup']['max_cells']}.npz"
 REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly
 TRAIN_CHAPTERS = config["train"]
 MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
