@@ -10,5 +10,5 @@ from .arcs import ARCS
 from .page import PRINT_STYLES, chapter_style, render_layers, render_page, render_print, stable_seed
 from .palette import COLOURS, INDEX, RGB
 
-__all__ = ["ARCS", "render_page", "render_print", "PRINT_STYLES", "render_layers", "chapter_style", "stable_seed", "COLOURS",
-           "INDEX", "RGB"]
+__all__ = ["ARCS", "render_page", "render_print", "PRINT_STYLES", "render_layers", "chapter_style", "stable_seed",
+           "COLOURS", "INDEX", "RGB"]
