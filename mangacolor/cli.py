@@ -129,7 +129,8 @@ def cmd_train(a):
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
-          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature)
+          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature,
+          lightness_weight=a.lightness_weight)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
     if a.kind == "classification" and a.abstain_levels:
         from .model.calibrate import calibrate_abstention, record_abstention
@@ -308,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(0 = none)")
     p.add_argument("--cell-fraction", type=float, required=True, help="share of grid cells per training step")
     p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the samples")
+    p.add_argument("--lightness-weight", type=float, required=True,
+                   help="weight of the fill-lightness loss (0 = no lightness output)")
     p.add_argument("--abstain-levels", type=int, required=True,
                    help="confidence groups of the abstention calibration on validation pages (0 = none)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)

@@ -8,6 +8,7 @@ TRAIN_SHELL = (
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
     "--temperature {params.temperature} --abstain-levels {params.abstain_levels} "
+    "--lightness-weight {params.lightness_weight} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
@@ -54,6 +55,7 @@ rule train:
         **TRAIN_PARAMS,
         bins=lambda wc, input: f"--bins {input.bins}",
         rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
+        lightness_weight=TRAINING["lightness_weight"],
     shell:
         TRAIN_SHELL
 
@@ -77,3 +79,4 @@ use rule train as train_regression with:
         **TRAIN_PARAMS,
         bins="",
         rebalance="--rebalance false",
+        lightness_weight=0.0,
