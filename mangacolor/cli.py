@@ -47,12 +47,14 @@ def _feature_args(p: argparse.ArgumentParser) -> None:
 def cmd_pages(a):
     from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
+    if a.color and a.arc is not None:
+        raise SystemExit("mangacolor pages: --arc is for synthetic chapters; a chapter of --color pages has none")
     if a.color:
         pages = folder_pages(a.color, a.bw, a.chapter, a.print, a.prints)
-    elif a.series_seed is None or a.n_pages is None:
-        raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed and --n-pages")
+    elif a.series_seed is None or a.n_pages is None or a.arc is None:
+        raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed, --n-pages and --arc")
     else:
-        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages, a.print, a.prints)
+        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages, a.print, a.prints, a.arc)
     n = write_page_folder(pages, a.out)
     print(f"{a.out}: {n} pages of chapter {a.chapter}")
 
@@ -226,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", required=True)
     p.add_argument("--series-seed", type=int, help="the procedural series (synthetic chapters)")
     p.add_argument("--n-pages", type=int, help="pages of a synthetic chapter")
+    p.add_argument("--arc", choices=["series", "new"],
+                   help="story arc of a synthetic chapter: the training chapters' (series) or the new arc (new)")
     p.add_argument("--color", help="folder of colour pages (instead of the synthetic series)")
     p.add_argument("--bw", help="folder of matching B&W pages (optional)")
     p.add_argument("--print", required=True, choices=["screentone", "lightness", "fixed"],

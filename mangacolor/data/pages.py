@@ -136,17 +136,21 @@ def _print_seed(chapter: str, name: str, variant: int) -> int:
     return stable_seed("user-print", chapter, name, variant)
 
 
-def synthetic_pages(series_seed: int, chapter: str, n_pages: int, print_style: str, n_prints: int = 1
+def synthetic_pages(series_seed: int, chapter: str, n_pages: int, print_style: str, n_prints: int, arc: str
                     ) -> Iterator[Page]:
-    """The pages of a chapter of the procedural series, printed ``n_prints`` times each (print variants 0, 1, ...;
-    deterministic in the arguments)."""
-    from .synth import render_print
+    """The pages of a chapter of the procedural series from story arc ``arc`` (``series``: the training chapters'
+    world; ``new``: backdrops, props and a newcomer never drawn in it), printed ``n_prints`` times each (print
+    variants 0, 1, ...; deterministic in the arguments)."""
+    from .synth import ARCS, render_print
 
     if print_style not in PRINTS:
         raise PageError(f"config print: {print_style!r} is not one of {', '.join(PRINTS)}")
+    if arc not in ARCS:
+        raise PageError(f"config chapters.{chapter}.arc: {arc!r} is not one of {', '.join(ARCS)}")
     for i in range(n_pages):
-        color, bw = render_print(series_seed, chapter, i, print_style)
-        extra = [render_print(series_seed, chapter, i, print_style, variant=k)[1] for k in range(1, n_prints)]
+        color, bw = render_print(series_seed, chapter, i, print_style, arc=arc)
+        extra = [render_print(series_seed, chapter, i, print_style, variant=k, arc=arc)[1]
+                 for k in range(1, n_prints)]
         yield Page(f"{i:03d}", color, bw, "synthetic", extra)
 
 

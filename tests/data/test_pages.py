@@ -161,7 +161,7 @@ def test_prints_are_written_and_tiled_with_their_page_index(tmp_path):
     import h5py
 
     out = tmp_path / "pages"
-    write_page_folder(synthetic_pages(2016, "ch2", 2, "screentone", n_prints=2), out, progress=False)
+    write_page_folder(synthetic_pages(2016, "ch2", 2, "screentone", n_prints=2, arc="series"), out, progress=False)
     assert sorted(p.name for p in (out / "prints" / "1").iterdir()) == ["000.png", "001.png"]
     rows, it = load_page_folder(out, all_prints=True)
     assert [r["prints"] for r in rows] == ["2", "2"] and len(list(it)) == 4

@@ -60,7 +60,8 @@ def chapter_source(wildcards):
     prints = config["train_prints"] if wildcards.chapter in TRAIN_CHAPTERS else 1
     how = f"--print {chapter.get('print', config['print'])} --prints {prints}"
     if chapter.get("source") == "synthetic":
-        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} {how}"
+        arc = chapter.get("arc", "series")
+        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} --arc {arc} {how}"
     return (
         f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "") + f" {how}"
     )
