@@ -186,6 +186,7 @@ def cmd_figure(a):
         "pages": lambda: figures.figure_pages(a.pages, a.colorized, a.out, a.n_pages, a.seams, a.dpi),
         "contour-aspect": lambda: figures.figure_contour_aspect(a.pages, a.out, a.min_area, a.dpi),
         "contour-overlay": lambda: figures.figure_contour_overlay(a.pages, a.out, a.min_area, a.dpi),
+        "registration": lambda: figures.figure_registration(a.pages, a.out, a.dpi),
     }
     draw[a.name]()
 
@@ -217,6 +218,7 @@ FIGURE_ARGS = (
      [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int}), ("--seams", {})]),
     ("contour-aspect", "contour aspect ratios per chapter", [("--pages", {"nargs": "+"}), ("--min-area", {"type": int})]),
     ("contour-overlay", "contours on a page", [_PAGES, ("--min-area", {"type": int})]),
+    ("registration", "a misaligned scan registered back onto its colour page", [_PAGES]),
 )
 
 

@@ -56,6 +56,13 @@ FIGURES = {
               "Close-up of the tile corner where the tiles strategy shows the largest colour jump: tiles, "
               "overlapping tiles and truth, with the tile grid dashed in orange. Tiles change colour abruptly "
               "along the grid; overlapping tiles blend across it."),
+    "registration": ("Registering a scan", "Pages",
+                     "A user's B&W scans rarely sit pixel for pixel on the colour pages: another scan size, an "
+                     "offset, a fraction of a degree of rotation. Here the chapter's first print is turned into such "
+                     "a scan and registered back onto its colour page (ECC on blurred darkness maps, with a feature "
+                     "match as fallback). Magenta is the scan's line art over the faded colour page: doubled lines "
+                     "on the left, one line on the right. The title gives the mean corner error and the alignment "
+                     "score written to pages.csv for every registered pair."),
     "contour_aspect": ("Contour aspect ratios", "Contours",
                        "Histogram of the bounding-box aspect ratio (width/height, log scale) of every contour at "
                        "least as large as one crop, one panel per chapter. Contours beyond the dashed limits "

@@ -15,7 +15,7 @@ from mangacolor.report.html import CAPTIONS, best_values
 
 ROOT = Path(__file__).resolve().parents[2]
 # (caption key, file the figure rule writes)
-FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("bin_usage", "bin_usage.png"),
+FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("registration", "chapter1.png"), ("bin_usage", "bin_usage.png"),
                 ("loss_curves", "loss_curves.png"), ("stages", "stages_classification-adam.png"),
                 ("stages", "stages_classification-sgd.png"), ("collapse", "collapse.png"), ("seams", "seams.png"),
                 ("contour_aspect", "contour_aspect.png"), ("contour_overlay", "chapter1_overlay.png")]

@@ -88,6 +88,7 @@ def chapter_figures(wildcards):
     area = config["colorize"]["contour_min_area"]
     return {
         "backbone_edges": f"{WORK}/figures/hed/backbone_edges.png",
+        "registration": f"{WORK}/figures/registration/{wildcards.chapter}.png",
         "bin_usage": f"{RUN}/figures/bin_usage.png",
         "loss_curves": f"{RUN}/figures/loss_curves.png",
         "stages": [f"{model_root(m)}/figures/stages_{m}.png" for m in MODELS],

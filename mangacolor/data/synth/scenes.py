@@ -45,11 +45,17 @@ def _ship_flag(c: Canvas, x, y, s):
     c.fill("hat_straw", ellipse(cx, cy - 0.15 * s, 0.38 * s, 0.07 * s, n=16), 1)
 
 
-def _deck(c: Canvas, w, h, rng):
-    horizon = rng.uniform(0.25, 0.5) * h
+def _sky_and_sea(c: Canvas, w, h, rng, horizon_range, shore_range) -> float:
+    """Sky down to a horizon, sea from it down to a shore line (fractions of h drawn from the ranges); the shore y."""
+    horizon = rng.uniform(*horizon_range) * h
     _sky(c, w, h, horizon, rng)
-    rail = horizon + rng.uniform(0.02, 0.12) * h
-    _sea(c, w, horizon, rail, rng)
+    shore = horizon + rng.uniform(*shore_range) * h
+    _sea(c, w, horizon, shore, rng)
+    return shore
+
+
+def _deck(c: Canvas, w, h, rng):
+    rail = _sky_and_sea(c, w, h, rng, (0.25, 0.5), (0.02, 0.12))
     # perspective planks towards a vanishing point above the panel
     c.fill("wood", rect(-5, rail, w + 5, h + 5), 0)
     vx = rng.uniform(0.2, 0.8) * w
@@ -75,10 +81,7 @@ def _deck(c: Canvas, w, h, rng):
 
 
 def _island(c: Canvas, w, h, rng):
-    horizon = rng.uniform(0.3, 0.5) * h
-    _sky(c, w, h, horizon, rng)
-    shore = horizon + rng.uniform(0.08, 0.2) * h
-    _sea(c, w, horizon, shore, rng)
+    shore = _sky_and_sea(c, w, h, rng, (0.3, 0.5), (0.08, 0.2))
     c.fill("sand", rect(-5, shore, w + 5, h + 5), 0)
     c.stroke([(-5, shore), (w + 5, shore)], 2)
     # grass hill in the foreground with blades along its crest
