@@ -34,9 +34,10 @@ class TileDataset(Dataset):
     ``x`` (C, G, G) float16 as stored (half the bytes through loader and host-to-device copy; ``train`` converts
     whole batches to float32, which torch does several times faster than NumPy tile by tile), ``ab`` (2, G, G)
     float32, ``index`` () int64 (position in this dataset), and when the labels files have them (``soft``) ``idx``
-    (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and ``hard`` (G, G) int64. ``k`` is 0 without soft
-    targets. With sparse features (``sparse``) every map is (..., S, 1) instead of (..., G, G), and ``weight``
-    (S, 1) float32 holds the cells each kept cell stands for (weighted means over them estimate dense means).
+    (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and ``hard`` (G, G) int64 (``k`` is 0 without soft
+    targets), and when they have it ``L`` (1, G, G) float32, the cells' fill lightness. With sparse features
+    (``sparse``) every map is (..., S, 1) instead of (..., G, G), and ``weight`` (S, 1) float32 holds the cells each
+    kept cell stands for (weighted means over them estimate dense means).
     """
 
     def __init__(self, features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike]):
@@ -68,6 +69,8 @@ class TileDataset(Dataset):
                 sizes.append(n)
                 pages.append(g["page"][:].astype(np.int64))
         self.in_channels, self.grid, _, self.k, self.sample = self.shape
+        #: Whether items carry the fill lightness ``L`` (1, G, G) (every labels file has it).
+        self.lightness = all(_has(lp, "L") for lp in self.labels)
         #: Whether items carry the classifier's soft targets (idx, w) and hard bins.
         self.soft = self.k > 0
         #: Whether the features keep ``sample`` cells per tile (items are (..., S, 1) maps) or every cell.
@@ -89,6 +92,7 @@ class TileDataset(Dataset):
         if self._files is None or self._pid != os.getpid():
             self._files = [(h5py.File(fp, "r"), h5py.File(lp, "r")) for fp, lp in zip(self.features, self.labels)]
             keys = ("ab", "idx", "w", "hard") if self.soft else ("ab",)
+            keys += ("L",) if self.lightness else ()
             sparse = ("cells", "weight") if self.sparse else ()
             self._datasets = [{"x": f["x"], **{k: f[k] for k in sparse}, **{k: g[k] for k in keys}}
                               for f, g in self._files]
@@ -137,6 +141,8 @@ class TileDataset(Dataset):
             item.update(idx=_channels_first(cell_map(d["idx"][j]), np.int64),
                         w=_channels_first(cell_map(d["w"][j]), np.float32),
                         hard=torch.from_numpy(cell_map(d["hard"][j]).astype(np.int64)))
+        if self.lightness:
+            item["L"] = torch.from_numpy(cell_map(d["L"][j])[None].astype(np.float32))
         if self.sparse:
             item["weight"] = torch.from_numpy(d["weight"][j].astype(np.float32)[:, None])
         return item
@@ -146,6 +152,11 @@ class TileDataset(Dataset):
             f.close()
             g.close()
         self._files, self._datasets = None, []
+
+
+def _has(path: Path, key: str) -> bool:
+    with h5py.File(path, "r") as f:
+        return key in f
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

@@ -4,7 +4,7 @@ One run writes to ``out_dir``:
 - ``checkpoint.pt`` after every epoch (model, optimiser, epoch, history, samples, RNG states); a rerun with the
   same settings resumes from it, and on CPU ends with exactly the weights of an uninterrupted run;
 - ``model.pt``: ``{"state_dict", "meta"}`` with meta kind, widths, kernel, in_channels, n_bins, optimizer, epochs, ...;
-- ``history.csv``: epoch, train_loss, val_loss, val_top1, val_top5, seconds;
+- ``history.csv``: epoch, train_loss, val_loss, val_top1, val_top5, val_l_mae (lightness, L* units), seconds;
 - ``samples.npz``: predicted ab (S, G, G, 2) of fixed validation tiles after epoch 1, 25 %, 50 % and the last
   (keys ``epoch_{e}``), with ``epochs``, ``tile_index`` (position in the concatenated chapters) and ``ab_true``.
 
@@ -43,7 +43,7 @@ from ..io import atomic_path
 from ..features.device import resolve_device, to_device
 from . import distributed
 from .decode import annealed_mean, bin_hits, nearest_bins
-from .heads import build_model, count_parameters, regression_loss, soft_cross_entropy
+from .heads import build_model, count_parameters, lightness_loss, regression_loss, soft_cross_entropy
 
 #: The three optimisers of the blog.
 OPTIMIZERS = ("sgd", "adadelta", "adam")
@@ -97,12 +97,22 @@ def sample_cells(batch: dict[str, torch.Tensor], fraction: float) -> dict[str, t
     return out
 
 
-def _loss(model, batch, kind, class_weights):
-    out = model(batch["x"])
-    weight = batch.get("weight")  # sparse features: the cells each stored cell stands for
+def _loss(model, batch, kind, class_weights, lightness_weight=0.0):
+    """(loss, output, predicted lightness or None) of one batch; sampled cells (sparse features) weighted by the
+    cells each stands for."""
+    light = None
+    if lightness_weight:
+        out, light = model(batch["x"], with_lightness=True)
+    else:
+        out = model(batch["x"])
+    weight = batch.get("weight")
     if kind == "classification":
-        return soft_cross_entropy(out, batch["idx"], batch["w"], class_weights, weight), out
-    return regression_loss(out, batch["ab"], weight), out
+        loss = soft_cross_entropy(out, batch["idx"], batch["w"], class_weights, weight)
+    else:
+        loss = regression_loss(out, batch["ab"], weight)
+    if light is not None:
+        loss = loss + lightness_weight * lightness_loss(light, batch["L"], weight)
+    return loss, out, light
 
 
 def _cell_mass(batch: dict[str, torch.Tensor]) -> float:
@@ -117,38 +127,43 @@ def reference_centers() -> np.ndarray:
     return ABQuantizer(10, "gamut").centers
 
 
-def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, float]:
+def evaluate(model, loader, kind, class_weights, centers, device, lightness_weight=0.0) -> dict[str, float]:
     """Mean loss per tile and top-1/top-5 bin accuracy per grid cell over ``loader`` (true bin: the labels'
     ``hard``, or the centre nearest to the true ab when the labels have no bins; sampled cells count for the cells
     they stand for)."""
     model.eval()
-    loss_sum, tiles, top1, top5, cells = 0.0, 0, 0, 0, 0
+    loss_sum, tiles, top1, top5, cells, l_err = 0.0, 0, 0, 0, 0, 0.0
     with torch.no_grad():
         for batch in loader:
             batch = to_device(batch, device)
-            loss, out = _loss(model, batch, kind, class_weights)
+            loss, out, light = _loss(model, batch, kind, class_weights, lightness_weight)
+            if light is not None:
+                err = (light - batch["L"]).abs()[:, 0]
+                l_err += float((err if "weight" not in batch else err * batch["weight"]).sum())
             hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
             hits = bin_hits(out, kind, centers, hard, batch.get("weight"))
             loss_sum += loss.item() * len(out)
             tiles += len(out)
             top1, top5, cells = top1 + hits[0], top5 + hits[1], cells + _cell_mass(batch)
     if tiles == 0:
-        return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan}
-    return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells}
+        return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan, "val_l_mae": math.nan}
+    return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells,
+            "val_l_mae": l_err / cells if lightness_weight else math.nan}
 
 
 def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
           kind: str, optimizer: str, *, centers: np.ndarray | None, epochs: int, lr: float, batch_size: int,
           seed: int, device: str, class_weights: np.ndarray | None, widths: Sequence[int], kernel: int, context: int,
-          val_fraction: float, cell_fraction: float, temperature: float, threads: int | None = None,
-          processes: int = 1, sample_tiles: int = 8, workers: int = 0,
+          val_fraction: float, cell_fraction: float, temperature: float, lightness_weight: float = 0.0,
+          threads: int | None = None, processes: int = 1, sample_tiles: int = 8, workers: int = 0,
           log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train one head and write checkpoint.pt, model.pt, history.csv and samples.npz to ``out_dir``.
 
     ``centers`` (Q, 2) are the ab bin centres (they fix Q, decode the samples and quantise regression output;
     required for the classifier, the reference grid by default for regression);
     ``class_weights`` (Q,) are the rebalancing weights of the classification loss (None: unweighted).
-    ``temperature`` decodes the stored sample predictions (annealed mean).
+    ``temperature`` decodes the stored sample predictions (annealed mean); ``lightness_weight`` > 0 adds the
+    fill-lightness output, its loss weighted by it (the labels need ``L``).
     ``cell_fraction`` < 1 trains each step on that share of every tile's grid cells (``sample_cells``; kernel 1
     only); validation always scores every cell.
     ``processes`` > 1: this is one of that many processes started by torchrun (``model.distributed``);
@@ -178,7 +193,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
     deterministic = torch.are_deterministic_algorithms_enabled()
     fill = torch.utils.deterministic.fill_uninitialized_memory
     torch.use_deterministic_algorithms(True, warn_only=True)
-    # Deterministic kernels, without also NaN-filling every fresh tensor (8 % of a CPU epoch; no value reads them).
+    # Deterministic kernels, without also NaN-filling every fresh tensor (no value reads them; it costs time).
     torch.utils.deterministic.fill_uninitialized_memory = False
     try:
         # --- data: whole pages held out for validation, fixed sample tiles among them
@@ -213,7 +228,9 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
 
         # --- model and optimiser (the same initial weights in every process: same seed)
         torch.manual_seed(seed)
-        model = build_model(kind, data.in_channels, n_bins, widths, kernel, context)
+        if lightness_weight and not data.lightness:
+            raise ValueError(f"the lightness output needs fill-lightness targets (L); {labels[0]} has none")
+        model = build_model(kind, data.in_channels, n_bins, widths, kernel, context, lightness_weight > 0)
         if group.world > 1:
             model = distributed.global_batchnorm(model)
         model = model.to(device)
@@ -224,7 +241,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             + (f", {group.world} processes" if group.world > 1 else ""))
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
-                  "context": int(context),
+                  "context": int(context), "lightness": lightness_weight > 0, "lightness_weight": lightness_weight,
                   "in_channels": data.in_channels, "grid": data.grid, "sample": data.sample, "n_bins": n_bins,
                   "val_fraction": val_fraction, "cell_fraction": cell_fraction, "tiles": len(data),
                   "class_weights": None if weights_t is None else weights_t.cpu().tolist()}
@@ -265,7 +282,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                 batch = to_device(batch, device)
                 if cell_fraction < 1:
                     batch = sample_cells(batch, cell_fraction)
-                loss, _ = _loss(model, batch, kind, weights_t)
+                loss, _, _ = _loss(model, batch, kind, weights_t, lightness_weight)
                 # This process's share of the global batch's cells: sum over processes of share * loss is the
                 # global batch's loss, and DDP averages (not sums) gradients, hence * world.
                 mass = _cell_mass(batch)
@@ -279,7 +296,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
             loss_sum = distributed.all_sum([loss_sum], group, device)[0]
             row = {"epoch": epoch, "train_loss": loss_sum / tiles}
             if group.main:
-                row.update(evaluate(head, val_loader, kind, weights_t, centers_t, device))
+                row.update(evaluate(head, val_loader, kind, weights_t, centers_t, device, lightness_weight))
                 if sample_x is not None:
                     samples[epoch] = _sample_predictions(head, sample_x, kind, centers_t, temperature, data,
                                                          sample_idx)
@@ -299,7 +316,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                   f"batches of {batch_size // group.world}", flush=True)
 
         # --- outputs (process 0)
-        frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"])
+        frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "val_l_mae",
+                                               "seconds"])
         if group.main:
             _write_outputs(out_dir, head, {**config, "epochs": epochs, "parameters": n_parameters,
                                            "processes": group.world}, frame, samples, epochs, sample_idx, data)

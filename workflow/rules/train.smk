@@ -11,7 +11,8 @@ TRAIN_SHELL = LAUNCH + (
     " train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
-    "--temperature {params.temperature} "
+    "--temperature {params.temperature} --abstain-levels {params.abstain_levels} "
+    "--lightness-weight {params.lightness_weight} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--processes {params.processes} --threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
@@ -29,6 +30,7 @@ TRAIN_PARAMS = dict(
     seed=config["seed"],
     temperature=config["colorize"]["temperature"],
     processes=TRAIN_PROCESSES,
+    abstain_levels=config["colorize"]["abstain_levels"],
 )
 
 
@@ -58,6 +60,7 @@ rule train:
         **TRAIN_PARAMS,
         bins=lambda wc, input: f"--bins {input.bins}",
         rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
+        lightness_weight=TRAINING["lightness_weight"],
     shell:
         TRAIN_SHELL
 
@@ -81,3 +84,4 @@ use rule train as train_regression with:
         **TRAIN_PARAMS,
         bins="",
         rebalance="--rebalance false",
+        lightness_weight=0.0,
