@@ -152,11 +152,15 @@ def fit(x, y) -> tuple[float, float]:
 def extrapolate(sizes: list[dict], bench: dict, full: dict, args) -> dict:
     """The full-size config's storage and hours from the fits of the measured sizes (module docstring)."""
     pages = [s["pages"] for s in sizes]
-    tiles_per_page = sum(s["tiles"] for s in sizes) / sum(pages)
     f_feat, b_feat, f_train = full["features"], bench["features"], full["training"]
     train_pages = sum(full["chapters"][c]["pages"] for c in full["train"])
     all_pages = sum(c["pages"] for c in full["chapters"].values())
     test_pages = all_pages - train_pages
+    # tiles per training page (every page of a training chapter is printed train_prints times) and per test page
+    train_tiles_page = sum(s["tiles"] for s in sizes) / sum(pages) * full["train_prints"] / bench["train_prints"]
+    with h5py.File(bench["_workdir"] / "results/work/tiles" / tiles_tag(bench["tiling"]) / "chapter1.h5", "r") as f:
+        test_tiles_page = len(f["gray"]) / TEST_PAGES
+    all_tiles = train_tiles_page * train_pages + test_tiles_page * test_pages
     models = sum(len(v) for v in f_train["runs"].values())
     bench_channels = sizes[0]["channels"]
     from mangacolor.features.backbone import channels_for
@@ -165,10 +169,11 @@ def extrapolate(sizes: list[dict], bench: dict, full: dict, args) -> dict:
     cells_full = f_feat["sample"] or f_feat["grid"] ** 2
     cell_bytes = lambda c, sparse: c * 2 + (8 if sparse else 0)  # noqa: E731 (float16 x; int32 cell + float32 weight)
     _, bytes_per_page = fit(pages, [s["hypercolumn_bytes"] for s in sizes])
-    per_cell = bytes_per_page / (tiles_per_page * b_feat["sample"])  # measured, HDF5 overhead included
-    storage = per_cell * cell_bytes(channels, True) / cell_bytes(bench_channels, True) * cells_full \
-        * tiles_per_page * all_pages  # every chapter's hypercolumns file (held-out chapter scored on its own)
-    dense = cell_bytes(channels, False) * f_feat["grid"] ** 2 * tiles_per_page * all_pages
+    bench_tiles_page = sum(s["tiles"] for s in sizes) / sum(pages)
+    per_cell = bytes_per_page / (bench_tiles_page * b_feat["sample"])  # measured, HDF5 overhead included
+    # every chapter's hypercolumns file (the held-out chapter's too: it is scored on its own sample)
+    storage = per_cell * cell_bytes(channels, True) / cell_bytes(bench_channels, True) * cells_full * all_tiles
+    dense = cell_bytes(channels, False) * f_feat["grid"] ** 2 * all_tiles
 
     flops_b = backbone_flops(b_feat["layers"], b_feat["grid"], bench["tiling"]["tile"])
     flops_f = backbone_flops(f_feat["layers"], f_feat["grid"], full["tiling"]["tile"])
@@ -178,23 +183,27 @@ def extrapolate(sizes: list[dict], bench: dict, full: dict, args) -> dict:
         * models  # the benchmark trains one model
     scale = {"pages": 1.0, "tiles": 1.0, "targets": 1.0, "bins": 1.0, "labels": (f_feat["grid"] / b_feat["grid"]) ** 2,
              "hypercolumns": flops_f / flops_b, "train": train_scale}
-    stage_pages = {stage: all_pages if stage in PER_CHAPTER else train_pages for stage in STAGES}
+    # per-chapter stages run on the held-out chapter too, the tile stages in proportion to its tiles
+    tile_pages = train_pages + test_pages * test_tiles_page / train_tiles_page
+    stage_pages = {"pages": all_pages, "tiles": tile_pages, "targets": tile_pages, "hypercolumns": tile_pages,
+                   "labels": tile_pages, "bins": train_pages, "train": train_pages}
     slopes = {stage: fit(pages, [s["stage_s"][stage] for s in sizes])[1] for stage in STAGES}
     cpu_s = {stage: max(slopes[stage], 0.0) * stage_pages[stage] * scale[stage] for stage in STAGES}
 
     gpu_rate = args.gpu_tflops * 1e12
     gpu_s = dict(cpu_s)
     # at least the time to write the hypercolumns files
-    gpu_s["hypercolumns"] = max(flops_f * tiles_per_page * all_pages / gpu_rate, storage / (args.disk_gbps * 1e9))
-    train_tiles = tiles_per_page * train_pages * (1 - f_train["val_fraction"])
+    gpu_s["hypercolumns"] = max(flops_f * all_tiles / gpu_rate, storage / (args.disk_gbps * 1e9))
+    train_tiles = train_tiles_page * train_pages * (1 - f_train["val_fraction"])
     train_flops = head_f * cells_full * train_tiles * f_train["epochs"] * models
-    train_read = storage * train_pages / all_pages * f_train["epochs"] * models / (args.disk_gbps * 1e9)
+    train_read = storage * train_tiles_page * train_pages / all_tiles * f_train["epochs"] * models \
+        / (args.disk_gbps * 1e9)
     gpu_s["train"] = max(train_flops / gpu_rate, train_read)
     hypercolumn_s = sum(s["stage_s"]["hypercolumns"] for s in sizes)
     cpu_rate = flops_b * sum(s["tiles"] for s in sizes) / hypercolumn_s  # measured FLOP/s of the VGG16 pass here
     crops = crops_per_page(bench["_workdir"] / "results/work/pages/chapter1", full["colorize"], full["tiling"])
     return {
-        "pages": all_pages, "train_pages": train_pages, "tiles": round(tiles_per_page * all_pages),
+        "pages": all_pages, "train_pages": train_pages, "tiles": round(all_tiles),
         "hypercolumn_gb": round(storage / 1e9, 1), "dense_hypercolumn_gb": round(dense / 1e9, 1),
         "crops_gb": round(crops * test_pages * cell_bytes(channels, False) * f_feat["grid"] ** 2 / 1e9, 1),
         "hours_cpu": round(sum(cpu_s.values()) / 3600, 1), "hours_gpu": round(sum(gpu_s.values()) / 3600, 2),
@@ -311,9 +320,11 @@ def main() -> None:
     normalise_config(bench)
     full = yaml.safe_load((ROOT / "workflow" / "configs" / "full-size.yaml").read_text())
     defaults = yaml.safe_load((ROOT / "config.yaml").read_text())
-    for key, section in defaults.items():  # the full-size config leaves the rest at the defaults
-        if isinstance(section, dict) and key != "chapters":
-            full[key] = {**section, **full.get(key, {})}
+    for key, value in defaults.items():  # the full-size config leaves the rest at the defaults
+        if isinstance(value, dict) and key != "chapters":
+            full[key] = {**value, **full.get(key, {})}
+        else:
+            full.setdefault(key, value)
     normalise_config(full)
     full_size = extrapolate(sizes, bench, full, args)
     draw(sizes, full_size, args, Path(args.out))
