@@ -63,7 +63,7 @@ def write_input(path: Path, n: int, tile: int, chunk: int = 64) -> None:
 def build(args):
     import torch
 
-    from mangacolor.backbone import Hypercolumns
+    from mangacolor.features.backbone import Hypercolumns
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -75,7 +75,7 @@ def child(args) -> None:
     """Extract N tiles read from an HDF5 file; print the peak RSS (run in a fresh process per N)."""
     import h5py
 
-    from mangacolor.hypercolumns import extract_to_h5
+    from mangacolor.features.hypercolumns import extract_to_h5
 
     model = build(args)
     with tempfile.TemporaryDirectory() as d:
@@ -111,7 +111,7 @@ def main() -> None:
     import h5py
     import torch
 
-    from mangacolor.hypercolumns import _autocast, extract_to_h5, resolve_device
+    from mangacolor.features.hypercolumns import _autocast, extract_to_h5, resolve_device
 
     model = build(args)
     device = resolve_device(args.device)

@@ -23,8 +23,9 @@ import numpy as np
 from skimage.color import rgb2lab
 from sklearn.neighbors import NearestNeighbors
 
-from mangacolor.color import ABQuantizer, rgb_to_lab
-from mangacolor.tiling import pad_and_tile, pad_and_tile_ref
+from mangacolor.kernels.bins import ABQuantizer
+from mangacolor.kernels.lab import rgb_to_lab
+from mangacolor.kernels.tiling import pad_and_tile, pad_and_tile_ref
 
 
 def make_page(rng: np.random.Generator, h: int = 1200, w: int = 780) -> np.ndarray:

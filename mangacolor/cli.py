@@ -14,6 +14,12 @@ def _ints(text: str) -> list[int]:
     return [int(t) for t in text.split(",") if t]
 
 
+def _bool(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() == "true"
+
+
 def _strs(text: str) -> list[str]:
     return [t for t in text.split(",") if t]
 
@@ -27,22 +33,24 @@ def _threads(n: int) -> None:
 
 
 def _feature_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", default="hed", help="hed | imagenet | random | path to a .pth state dict")
-    p.add_argument("--layers", type=_ints, default=[8, 15], help="comma-separated vgg16().features indices")
-    p.add_argument("--grid", type=int, default=56)
-    p.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--compression", choices=["none", "lzf", "gzip"], default="none")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--weights", required=True, help="hed | imagenet | random | path to a .pth state dict")
+    p.add_argument("--layers", type=_ints, required=True, help="comma-separated vgg16().features indices")
+    p.add_argument("--grid", type=int, required=True)
+    p.add_argument("--precision", choices=["float32", "bfloat16"], required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
+    p.add_argument("--compression", choices=["none", "lzf", "gzip"], required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, required=True)
 
 
 def cmd_pages(a):
-    from .pages import folder_pages, synthetic_pages, write_page_folder
+    from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
     if a.color:
         pages = folder_pages(a.color, a.bw, a.chapter)
+    elif a.series_seed is None or a.n_pages is None:
+        raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed and --n-pages")
     else:
         pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages)
     n = write_page_folder(pages, a.out)
@@ -50,13 +58,13 @@ def cmd_pages(a):
 
 
 def cmd_tiles(a):
-    from .tilestore import write_tiles
+    from .data.tiles import write_tiles
 
     write_tiles(a.pages, a.out, a.canvas, a.tile, a.drop_blank)
 
 
 def _extractor(a):
-    from .backbone import Hypercolumns
+    from .features.backbone import Hypercolumns
 
     _threads(a.threads)
     return Hypercolumns.from_weights(a.weights, a.layers, a.grid, seed=a.seed)
@@ -65,7 +73,7 @@ def _extractor(a):
 def cmd_hypercolumns(a):
     import h5py
 
-    from .hypercolumns import extract_to_h5
+    from .features.hypercolumns import extract_to_h5
 
     model = _extractor(a)
     with h5py.File(a.tiles, "r") as f:
@@ -74,8 +82,8 @@ def cmd_hypercolumns(a):
 
 
 def cmd_edges(a):
-    from .backbone import save_edge_figure
-    from .pages import load_page_folder
+    from .features.backbone import save_edge_figure
+    from .data.pages import load_page_folder
 
     _, pages = load_page_folder(a.pages)
     _, bw = next(pages)
@@ -83,27 +91,27 @@ def cmd_edges(a):
 
 
 def cmd_bins(a):
-    from .labels import write_bins
+    from .data.targets import write_bins
 
     write_bins(a.tiles, a.out, a.step, a.rule, a.lam)
 
 
 def cmd_targets(a):
-    from .labels import write_targets
+    from .data.targets import write_targets
 
     write_targets(a.tiles, a.out, a.grid)
 
 
 def cmd_labels(a):
-    from .labels import write_labels
+    from .data.targets import write_labels
 
     write_labels(a.targets, a.bins, a.out, a.k, a.sigma)
 
 
 def cmd_train(a):
-    from .labels import load_bins
-    from .runs import annotate_run
-    from .train import reference_centers, train
+    from .data.targets import load_bins
+    from .model.runs import annotate_run
+    from .model.train import reference_centers, train
 
     _threads(a.threads)
     if a.bins is None and a.kind == "classification":
@@ -113,13 +121,12 @@ def cmd_train(a):
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
-          val_fraction=a.val_fraction,
-          cell_fraction=a.cell_fraction)
+          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
 
 
 def cmd_crops(a):
-    from .chapter_colorize import write_crops
+    from .colorize.chapter import write_crops
 
     write_crops(a.pages, a.out, _extractor(a), strategies=a.strategies, overlap_stride=a.overlap_stride,
                 contour_min_area=a.contour_min_area, canvas=a.canvas, tile=a.tile, batch_size=a.batch_size,
@@ -127,21 +134,21 @@ def cmd_crops(a):
 
 
 def cmd_colorize_chapter(a):
-    from .chapter_colorize import colorize_chapter
+    from .colorize.chapter import colorize_chapter
 
     _threads(a.threads)
     colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature)
 
 
 def cmd_metrics(a):
-    from .evaluate import write_metrics
+    from .evaluate.chapter import write_metrics
 
     write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile,
                   grid=a.grid)
 
 
 def cmd_scores(a):
-    from .scores import write_scores
+    from .evaluate.scores import write_scores
 
     _threads(a.threads)
     write_scores(a.features, a.labels, a.bins, a.models, a.out, decode_method=a.decode, temperature=a.temperature,
@@ -149,22 +156,48 @@ def cmd_scores(a):
 
 
 def cmd_figure(a):
-    from . import figures
+    from .report import figures
 
-    figures.main(a)
+    draw = {
+        "bins": lambda: figures.figure_bins(a.bins, a.out, a.dpi),
+        "loss-curves": lambda: figures.figure_loss_curves(a.histories, a.out, a.dpi),
+        "stages": lambda: figures.figure_stages(a.samples, a.out, a.title, a.dpi),
+        "collapse": lambda: figures.figure_collapse(a.pages, a.colorized, a.out, a.dpi),
+        "pages": lambda: figures.figure_pages(a.pages, a.colorized, a.out, a.n_pages, a.seams, a.dpi),
+        "contour-aspect": lambda: figures.figure_contour_aspect(a.pages, a.out, a.min_area, a.dpi),
+        "contour-overlay": lambda: figures.figure_contour_overlay(a.pages, a.out, a.min_area, a.dpi),
+    }
+    draw[a.name]()
 
 
 def cmd_report(a):
-    from .report import write_report
+    import json
 
-    write_report(a)
+    from .report.html import parse_figures, write_report
+
+    write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
+                 a.colorized, a.scores, a.benchmarks, a.out)
 
 
 def cmd_colorize(a):
-    from .user_colorize import colorize_pages
+    from .colorize.user import colorize_pages
 
     _threads(a.threads)
     colorize_pages(a.pages, a.model, a.strategy, a.out, device=a.device)
+
+
+# `mangacolor figure NAME`: each figure's own arguments (all required: the figure rules pass every value).
+_PAGES = ("--pages", {"help": "a chapter's page folder"})
+FIGURE_ARGS = (
+    ("bins", "bin prior and rebalancing weights", [("--bins", {})]),
+    ("loss-curves", "loss and accuracy per epoch of every model", [("--histories", {"nargs": "+"})]),
+    ("stages", "sample tiles after successive epochs", [("--samples", {}), ("--title", {})]),
+    ("collapse", "regression vs classifier vs truth", [_PAGES, ("--colorized", {"nargs": "+"})]),
+    ("pages", "side-by-side pages and the seam close-up",
+     [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int}), ("--seams", {})]),
+    ("contour-aspect", "contour aspect ratios per chapter", [("--pages", {"nargs": "+"}), ("--min-area", {"type": int})]),
+    ("contour-overlay", "contours on a page", [_PAGES, ("--min-area", {"type": int})]),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pages", help="generate or import a chapter's pages")
     p.add_argument("--chapter", required=True)
-    p.add_argument("--series-seed", type=int, default=2016)
-    p.add_argument("--n-pages", type=int, default=6)
+    p.add_argument("--series-seed", type=int, help="the procedural series (synthetic chapters)")
+    p.add_argument("--n-pages", type=int, help="pages of a synthetic chapter")
     p.add_argument("--color", help="folder of colour pages (instead of the synthetic series)")
     p.add_argument("--bw", help="folder of matching B&W pages (optional)")
     p.add_argument("--out", required=True)
@@ -183,10 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tiles", help="pad and tile a page folder into HDF5")
     p.add_argument("--pages", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--canvas", type=int, default=1344)
-    p.add_argument("--tile", type=int, default=224)
-    p.add_argument("--drop-blank", dest="drop_blank", action="store_true", default=True)
-    p.add_argument("--keep-blank", dest="drop_blank", action="store_false")
+    p.add_argument("--canvas", type=int, required=True)
+    p.add_argument("--tile", type=int, required=True)
+    p.add_argument("--drop-blank", type=_bool, required=True, help="true: leave all-black tiles out")
     p.set_defaults(func=cmd_tiles)
 
     p = sub.add_parser("hypercolumns", help="VGG16 hypercolumns of a chapter's B&W tiles into HDF5")
@@ -197,29 +229,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
     p.add_argument("--pages", required=True)
-    p.add_argument("--max-side", type=int, default=1024, help="downscale the page to this longest side first")
+    p.add_argument("--max-side", type=int, required=True, help="downscale the page to this longest side first")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_edges)
 
     p = sub.add_parser("bins", help="ab bins, prior and rebalancing weights of the training chapters")
     p.add_argument("--tiles", nargs="+", required=True)
-    p.add_argument("--step", type=int, default=10)
-    p.add_argument("--rule", default="gamut")
-    p.add_argument("--lam", type=float, default=0.5)
+    p.add_argument("--step", type=int, required=True)
+    p.add_argument("--rule", required=True)
+    p.add_argument("--lam", type=float, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_bins)
 
     p = sub.add_parser("targets", help="grid-resolution ab of a chapter's colour tiles (bin-independent)")
     p.add_argument("--tiles", required=True)
-    p.add_argument("--grid", type=int, default=56)
+    p.add_argument("--grid", type=int, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_targets)
 
     p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
     p.add_argument("--targets", required=True, help="the chapter's file from `mangacolor targets`")
     p.add_argument("--bins", required=True)
-    p.add_argument("--k", type=int, default=5)
-    p.add_argument("--sigma", type=float, default=5.0)
+    p.add_argument("--k", type=int, required=True)
+    p.add_argument("--sigma", type=float, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_labels)
 
@@ -232,30 +264,30 @@ def build_parser() -> argparse.ArgumentParser:
                                   "reference bins without it")
     p.add_argument("--kind", choices=["classification", "regression"], required=True)
     p.add_argument("--optimizer", choices=["sgd", "adadelta", "adam"], required=True)
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--val-fraction", type=float, default=0.2)
-    p.add_argument("--rebalance", dest="rebalance", action="store_true", default=True)
-    p.add_argument("--no-rebalance", dest="rebalance", action="store_false")
-    p.add_argument("--widths", type=_ints, default=[128])
-    p.add_argument("--kernel", type=int, choices=[1, 3], default=1, help="support of the last hidden conv")
-    p.add_argument("--context", type=int, default=0, help="width of the context branch at a quarter of the grid "
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--val-fraction", type=float, required=True)
+    p.add_argument("--rebalance", type=_bool, required=True, help="true: class-rebalancing weights in the loss")
+    p.add_argument("--widths", type=_ints, required=True)
+    p.add_argument("--kernel", type=int, choices=[1, 3], required=True, help="support of the last hidden conv")
+    p.add_argument("--context", type=int, required=True, help="width of the context branch at a quarter of the grid "
                                                           "(0 = none)")
-    p.add_argument("--cell-fraction", type=float, default=1.0, help="share of grid cells per training step")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cell-fraction", type=float, required=True, help="share of grid cells per training step")
+    p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the samples")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, required=True)
     p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("crops", help="model inputs of every strategy for a chapter, with their hypercolumns")
     p.add_argument("--pages", required=True)
-    p.add_argument("--strategies", type=_strs, default=["tiles", "overlap", "page", "contours"])
-    p.add_argument("--overlap-stride", type=int, default=112)
-    p.add_argument("--contour-min-area", type=int, default=50176)
-    p.add_argument("--canvas", type=int, default=1344)
-    p.add_argument("--tile", type=int, default=224)
+    p.add_argument("--strategies", type=_strs, required=True)
+    p.add_argument("--overlap-stride", type=int, required=True)
+    p.add_argument("--contour-min-area", type=int, required=True)
+    p.add_argument("--canvas", type=int, required=True)
+    p.add_argument("--tile", type=int, required=True)
     p.add_argument("--out", required=True)
     _feature_args(p)
     p.set_defaults(func=cmd_crops)
@@ -265,9 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], default="annealed_mean")
-    p.add_argument("--temperature", type=float, default=0.38)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
+    p.add_argument("--temperature", type=float, required=True)
+    p.add_argument("--threads", type=int, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_colorize_chapter)
 
@@ -277,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--colorized", required=True)
     p.add_argument("--baseline", help="colourised chapter of the regression model")
     p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
-    p.add_argument("--canvas", type=int, default=1344)
-    p.add_argument("--tile", type=int, default=224)
+    p.add_argument("--canvas", type=int, required=True)
+    p.add_argument("--tile", type=int, required=True)
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-csv", required=True)
     p.set_defaults(func=cmd_metrics)
@@ -288,32 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", required=True, help="the chapter's bin labels")
     p.add_argument("--bins", required=True)
     p.add_argument("--models", nargs="+", required=True, help="model.pt files")
-    p.add_argument("--device", default="auto", help="auto (CUDA if present) | cpu | cuda")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], default="annealed_mean")
-    p.add_argument("--temperature", type=float, default=0.38)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", required=True, help="auto (CUDA if present) | cpu | cuda")
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
+    p.add_argument("--temperature", type=float, required=True)
+    p.add_argument("--threads", type=int, required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("figure", help="draw one of the run's figures")
-    p.add_argument("name", choices=["bins", "loss-curves", "stages", "collapse", "pages", "contour-aspect",
-                                    "contour-overlay"])
-    p.add_argument("--bins")
-    p.add_argument("--histories", nargs="+")
-    p.add_argument("--samples")
-    p.add_argument("--title")
-    p.add_argument("--pages", nargs="+")
-    p.add_argument("--colorized", nargs="+")
-    p.add_argument("--n-pages", type=int, default=2)
-    p.add_argument("--min-area", type=int, default=50176)
-    p.add_argument("--seams")
-    p.add_argument("--dpi", type=int, default=100)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=cmd_figure)
+    figure = p.add_subparsers(dest="name", required=True)
+    for name, help_text, args in FIGURE_ARGS:
+        q = figure.add_parser(name, help=help_text)
+        for flag, kw in args:
+            q.add_argument(flag, required=True, **kw)
+        q.add_argument("--dpi", type=int, required=True)
+        q.add_argument("--out", required=True)
+        q.set_defaults(func=cmd_figure)
 
     p = sub.add_parser("report", help="assemble results/{chapter} with index.html")
     p.add_argument("--chapter", required=True)
-    p.add_argument("--figures-from", nargs="+", required=True)
+    p.add_argument("--figure", nargs="+", required=True, metavar="KEY=PATH",
+                   help="each figure with its caption key (backbone_edges, bin_usage, loss_curves, stages, ...)")
     p.add_argument("--panels", required=True)
     p.add_argument("--metrics", nargs=2, required=True)
     p.add_argument("--colorized", required=True)
@@ -338,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .config import ConfigError
-    from .pages import PageError
+    from .data.pages import PageError
 
     try:
         args.func(args)

@@ -33,7 +33,7 @@ def test_defaults_fill_missing_sections():
                       "train": ["a"], "test": ["b"]})
     assert config["tiling"] == {"canvas": 1344, "tile": 224, "drop_blank": True}
     assert config["chapters"]["a"]["pages"] == 6
-    assert config["features"]["grid"] == 56
+    assert config["features"]["grid"] == DEFAULT["features"]["grid"]
 
 
 @pytest.mark.parametrize("path, value, key", [
@@ -91,3 +91,25 @@ def test_tags_separate_bin_and_feature_dependencies():
     full = copy.deepcopy(DEFAULT)
     full["features"]["layers"] = "full"
     assert checked(full)["features"]["layers"] == [3, 8, 15, 22]
+
+
+def _schema_defaults(schema: dict, path: str = ""):
+    """(dotted key, default) of every schema property that declares one, objects included."""
+    for key, sub in schema.get("properties", {}).items():
+        dotted = f"{path}.{key}" if path else key
+        if "default" in sub and sub["default"] != {}:
+            yield dotted, sub["default"]
+        yield from _schema_defaults(sub, dotted)
+
+
+def test_schema_defaults_equal_config_yaml():
+    """One home for every default: a config that leaves a key out gets what config.yaml says."""
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    pairs = list(_schema_defaults(schema))
+    assert len(pairs) > 30
+    for dotted, default in pairs:
+        value = DEFAULT
+        for part in dotted.split("."):
+            assert part in value, f"config.yaml has no {dotted} (schema default {default!r})"
+            value = value[part]
+        assert value == default, f"{dotted}: schema default {default!r}, config.yaml {value!r}"

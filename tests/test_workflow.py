@@ -13,18 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SNAKEFILE = ROOT / "Snakefile"
 
-TINY = {
-    "seed": 0,
-    "chapters": {"a": {"source": "synthetic", "pages": 1}, "b": {"source": "synthetic", "pages": 1},
-                 "chapter1": {"source": "synthetic", "pages": 1}},
-    "train": ["a", "b"],
-    "test": ["chapter1"],
-    "tiling": {"canvas": 672, "tile": 224},
-    "features": {"weights": "random", "layers": [3, 8], "grid": 14, "batch_size": 8},
-    "training": {"epochs": 2, "batch_size": 16, "runs": {"classification": ["adam"], "regression": ["adam"]}},
-    "colorize": {"contour_min_area": 20000},
-    "figures": {"pages": 1, "edges_max_side": 256},
-}
+TINY = yaml.safe_load((ROOT / ".test" / "config_tiny.yaml").read_text())  # shared with CI
 BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "targets", "train_regression", "colorize_regression",
                    "backbone_edges", "figure_contours", "figure_contour_overlay"}
 

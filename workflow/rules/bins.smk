@@ -8,15 +8,17 @@ rule bins:
         expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
     output:
         f"{WORK}/bins/{TT}/{BT}/bins.npz",
+    log:
+        log_path(f"bins/{TT}/{BT}"),
+    benchmark:
+        bench_path(f"bins/{TT}/{BT}")
+    conda:
+        ENV
     params:
         step=config["bins"]["step"],
         rule=config["bins"]["rule"],
         lam=config["bins"]["lambda"],
         train=TRAIN_CHAPTERS,
-    log:
-        log_path(f"bins/{TT}/{BT}"),
-    benchmark:
-        bench_path(f"bins/{TT}/{BT}")
     shell:
         "mangacolor bins --tiles {input} --step {params.step} --rule {params.rule} --lam {params.lam} "
         "--out {output} 2>&1 | tee {log}"
@@ -27,12 +29,14 @@ rule targets:
         f"{WORK}/tiles/{TT}/{{chapter}}.h5",
     output:
         f"{TARGETS}/{{chapter}}.h5",
-    params:
-        grid=GRID,
     log:
         log_path(f"targets/{TT}-g{GRID}/{{chapter}}"),
     benchmark:
         bench_path(f"targets/{TT}-g{GRID}/{{chapter}}")
+    conda:
+        ENV
+    params:
+        grid=GRID,
     shell:
         "mangacolor targets --tiles {input} --grid {params.grid} --out {output} 2>&1 | tee {log}"
 
@@ -43,13 +47,15 @@ rule labels:
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
     output:
         f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
-    params:
-        k=config["bins"]["k"],
-        sigma=config["bins"]["sigma"],
     log:
         log_path(f"labels/{TT}/{BT}-g{GRID}/{{chapter}}"),
     benchmark:
         bench_path(f"labels/{TT}/{BT}-g{GRID}/{{chapter}}")
+    conda:
+        ENV
+    params:
+        k=config["bins"]["k"],
+        sigma=config["bins"]["sigma"],
     shell:
         "mangacolor labels --targets {input.targets} --bins {input.bins} --k {params.k} --sigma {params.sigma} "
         "--out {output} 2>&1 | tee {log}"

@@ -9,6 +9,16 @@ rule crops:
         f"{WORK}/pages/{{chapter}}",
     output:
         f"{FEAT}/crops/{{chapter}}.h5",
+    log:
+        log_path(f"crops/{TT}/{FT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"crops/{TT}/{FT}/{{chapter}}")
+    conda:
+        ENV
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+        gpu=1,
     params:
         strategies=",".join(COLORIZE["strategies"]),
         stride=COLORIZE["overlap_stride"],
@@ -16,14 +26,6 @@ rule crops:
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
         features=FEATURE_ARGS,
-    threads: HEAVY_THREADS
-    resources:
-        mem_mb=4000,
-        gpu=1,
-    log:
-        log_path(f"crops/{TT}/{FT}/{{chapter}}"),
-    benchmark:
-        bench_path(f"crops/{TT}/{FT}/{{chapter}}")
     shell:
         "mangacolor crops --pages {input} --strategies {params.strategies} --overlap-stride {params.stride} "
         "--contour-min-area {params.min_area} --canvas {params.canvas} --tile {params.tile} {params.features} "
@@ -38,17 +40,19 @@ rule colorize:
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
     output:
         f"{RUN}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
-    wildcard_constraints:
-        kind="classification",
-    params:
-        bins=lambda wc, input: f"--bins {input.bins}",
-        decode=COLORIZE["decode"],
-        temperature=COLORIZE["temperature"],
-    threads: HEAVY_THREADS
     log:
         log_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}"),
     benchmark:
         bench_path(f"colorize/{TT}/{FT}/{BT}/{{kind}}-{{opt}}/{{chapter}}")
+    wildcard_constraints:
+        kind="classification",
+    conda:
+        ENV
+    threads: HEAVY_THREADS
+    params:
+        bins=lambda wc, input: f"--bins {input.bins}",
+        decode=COLORIZE["decode"],
+        temperature=COLORIZE["temperature"],
     shell:
         "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
         "{params.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
@@ -62,13 +66,13 @@ use rule colorize as colorize_regression with:
         model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
     output:
         f"{REG}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
+    log:
+        log_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}"),
+    benchmark:
+        bench_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}")
     wildcard_constraints:
         kind="regression",
     params:
         bins="",
         decode=COLORIZE["decode"],
         temperature=COLORIZE["temperature"],
-    log:
-        log_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}"),
-    benchmark:
-        bench_path(f"colorize/{TT}/{FT}/regression/{{kind}}-{{opt}}/{{chapter}}")

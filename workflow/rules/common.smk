@@ -1,6 +1,7 @@
 # Paths of every stage. Each path carries what its content depends on, so that changing a config value makes
 # new paths for the outputs it affects and leaves the others valid (a bin change never touches features).
-import os
+import json
+from shlex import quote
 
 from mangacolor.config import bins_tag, feature_tag, tiles_tag
 
@@ -28,12 +29,12 @@ def colorized(model):
     return f"{model_root(model)}/colorized/{model}/{{chapter}}.h5"
 
 
-# Threads of the heavy rules (VGG16): Snakemake caps this at --cores, and the CLI at the CPU count.
-HEAVY_THREADS = 8
-# Training a small head scales poorly over threads: the trainings run side by side on a share of the CPUs each
-# (on 2 CPUs: 1 thread each, two at a time finish 18% sooner than one after another on both CPUs).
-CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-TRAIN_THREADS = max(1, CPUS // 4)
+# Threads: the heavy rules (VGG16) take every core Snakemake was given (the CLI caps them at the CPU count);
+# training a small head scales poorly over threads, so the trainings run side by side, training.threads each.
+HEAVY_THREADS = workflow.cores
+TRAIN_THREADS = min(config["training"]["threads"], workflow.cores)
+# Every rule runs in this environment under `--sdm conda` (it installs this package).
+ENV = "../envs/mangacolor.yaml"
 
 
 def log_path(name):
@@ -42,3 +43,60 @@ def log_path(name):
 
 def bench_path(name):
     return f"{WORK}/benchmarks/{name}.tsv"
+
+
+# ---------------------------------------------------------------- input functions
+def chapter_files(wildcards):
+    """A user chapter's image files, so that editing a page reruns the chapter."""
+    chapter = config["chapters"][wildcards.chapter]
+    folders = [chapter[key] for key in ("color", "bw") if key in chapter]
+    return [str(p) for folder in folders for p in sorted(Path(folder).glob("*")) if p.is_file()]
+
+
+def chapter_source(wildcards):
+    chapter = config["chapters"][wildcards.chapter]
+    if chapter.get("source") == "synthetic":
+        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']}"
+    return f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "")
+
+
+def fig(name, caption, category, root=RUN):
+    return report(f"{root}/figures/{name}", caption=f"../report/{caption}.rst", category=category)
+
+
+# The report's figures, by the caption key each one is shown under (mangacolor.report.html.FIGURES).
+REPORT_FIGURES = (
+    "backbone_edges",
+    "bin_usage",
+    "loss_curves",
+    "stages",
+    "collapse",
+    "seams",
+    "contour_aspect",
+    "contour_overlay",
+)
+
+
+def chapter_figures(wildcards):
+    area = config["colorize"]["contour_min_area"]
+    return {
+        "backbone_edges": f"{WORK}/figures/hed/backbone_edges.png",
+        "bin_usage": f"{RUN}/figures/bin_usage.png",
+        "loss_curves": f"{RUN}/figures/loss_curves.png",
+        "stages": [f"{model_root(m)}/figures/stages_{m}.png" for m in MODELS],
+        "collapse": f"{RUN}/figures/{wildcards.chapter}/collapse.png",
+        "panels": f"{RUN}/figures/{wildcards.chapter}/panels",
+        "seams": f"{RUN}/figures/{wildcards.chapter}/seams.png",
+        "contour_aspect": f"{WORK}/figures/contours-a{area}/contour_aspect.png",
+        "contour_overlay": f"{WORK}/figures/contours-a{area}/{wildcards.chapter}_overlay.png",
+        "metrics_json": f"{RUN}/metrics/{wildcards.chapter}.json",
+        "metrics_csv": f"{RUN}/metrics/{wildcards.chapter}.csv",
+        "colorized": colorized(COLORIZE_MODEL).format(chapter=wildcards.chapter),
+        "scores": f"{RUN}/scores/{wildcards.chapter}.csv",
+    }
+
+
+def figure_pairs(wildcards, input):
+    """The report's ``--figure KEY=PATH`` arguments."""
+    paths = {key: [input[key]] if isinstance(input[key], str) else list(input[key]) for key in REPORT_FIGURES}
+    return " ".join(f"{key}={quote(path)}" for key in REPORT_FIGURES for path in paths[key])

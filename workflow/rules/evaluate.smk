@@ -11,15 +11,17 @@ rule metrics:
     output:
         json=f"{RUN}/metrics/{{chapter}}.json",
         csv=f"{RUN}/metrics/{{chapter}}.csv",
+    log:
+        log_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}"),
+    benchmark:
+        bench_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}")
+    conda:
+        ENV
     params:
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
         grid=GRID,
         baseline=lambda wc, input: f"--baseline {input.baseline[0]}" if input.baseline else "",
-    log:
-        log_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}"),
-    benchmark:
-        bench_path(f"metrics/{TT}/{FT}/{BT}/{{chapter}}")
     shell:
         "mangacolor metrics --pages {input.pages} --bins {input.bins} --colorized {input.main} {params.baseline} "
         "--canvas {params.canvas} --tile {params.tile} --grid {params.grid} --out-json {output.json} --out-csv {output.csv} "
@@ -34,18 +36,20 @@ rule scores:
         models=[f"{model_root(m)}/models/{m}/model.pt" for m in MODELS],
     output:
         f"{RUN}/scores/{{chapter}}.csv",
-    params:
-        decode=COLORIZE["decode"],
-        temperature=COLORIZE["temperature"],
-        device=config["training"]["device"],
-    threads: 2
-    resources:
-        mem_mb=4000,
-        gpu=1,
     log:
         log_path(f"scores/{TT}/{FT}/{BT}/{{chapter}}"),
     benchmark:
         bench_path(f"scores/{TT}/{FT}/{BT}/{{chapter}}")
+    conda:
+        ENV
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    params:
+        decode=COLORIZE["decode"],
+        temperature=COLORIZE["temperature"],
+        device=config["training"]["device"],
     shell:
         "mangacolor scores --features {input.features} --labels {input.labels} --bins {input.bins} "
         "--models {input.models} --decode {params.decode} --temperature {params.temperature} --device {params.device} "

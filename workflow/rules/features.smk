@@ -13,16 +13,18 @@ rule hypercolumns:
         f"{WORK}/tiles/{TT}/{{chapter}}.h5",
     output:
         f"{FEAT}/{{chapter}}.h5",
-    params:
-        args=FEATURE_ARGS,
-    threads: HEAVY_THREADS
-    resources:
-        mem_mb=4000,
-        gpu=1,
     log:
         log_path(f"hypercolumns/{TT}/{FT}/{{chapter}}"),
     benchmark:
         bench_path(f"hypercolumns/{TT}/{FT}/{{chapter}}")
+    conda:
+        ENV
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+        gpu=1,
+    params:
+        args=FEATURE_ARGS,
     shell:
         "mangacolor hypercolumns --tiles {input} --out {output} {params.args} --threads {threads} 2>&1 | tee {log}"
 
@@ -32,9 +34,11 @@ rule backbone_edges:
         f"{WORK}/pages/{config['test'][0]}",
     output:
         report(f"{WORK}/figures/hed/backbone_edges.png", caption="../report/backbone_edges.rst", category="Backbone"),
-    params:
-        max_side=config["figures"]["edges_max_side"],
     log:
         log_path("backbone_edges"),
+    conda:
+        ENV
+    params:
+        max_side=config["figures"]["edges_max_side"],
     shell:
         "mangacolor edges --pages {input} --max-side {params.max_side} --out {output} 2>&1 | tee {log}"

@@ -4,19 +4,19 @@ FIG = f"--dpi {config['figures']['dpi']}"
 CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
 
 
-def fig(name, caption, category, root=RUN):
-    return report(f"{root}/figures/{name}", caption=f"../report/{caption}.rst", category=category)
-
-
 rule figure_bins:
     input:
         f"{WORK}/bins/{TT}/{BT}/bins.npz",
     output:
         fig("bin_usage.png", "bin_usage", "Bins"),
+    log:
+        log_path(f"figures/{TT}/{BT}/bin_usage"),
+    conda:
+        ENV
     params:
         style=FIG,
     shell:
-        "mangacolor figure bins --bins {input} {params.style} --out {output}"
+        "mangacolor figure bins --bins {input} {params.style} --out {output} > {log} 2>&1"
 
 
 rule figure_loss_curves:
@@ -24,10 +24,14 @@ rule figure_loss_curves:
         [f"{model_root(m)}/models/{m}/history.csv" for m in MODELS],
     output:
         fig("loss_curves.png", "loss_curves", "Training"),
+    log:
+        log_path(f"figures/{TT}/{FT}/{BT}/loss_curves"),
+    conda:
+        ENV
     params:
         style=FIG,
     shell:
-        "mangacolor figure loss-curves --histories {input} {params.style} --out {output}"
+        "mangacolor figure loss-curves --histories {input} {params.style} --out {output} > {log} 2>&1"
 
 
 rule figure_stages:
@@ -35,13 +39,17 @@ rule figure_stages:
         f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
     output:
         fig("stages_{kind}-{opt}.png", "stages", "Training"),
+    log:
+        log_path(f"figures/{TT}/{FT}/{BT}/stages_{{kind}}-{{opt}}"),
     wildcard_constraints:
         kind="classification",
+    conda:
+        ENV
     params:
         style=FIG,
     shell:
         "mangacolor figure stages --samples {input} --title {wildcards.kind}-{wildcards.opt} {params.style} "
-        "--out {output}"
+        "--out {output} > {log} 2>&1"
 
 
 use rule figure_stages as figure_stages_regression with:
@@ -49,6 +57,8 @@ use rule figure_stages as figure_stages_regression with:
         f"{REG}/models/{{kind}}-{{opt}}/samples.npz",
     output:
         fig("stages_{kind}-{opt}.png", "stages", "Training", root=REG),
+    log:
+        log_path(f"figures/{TT}/{FT}/regression/stages_{{kind}}-{{opt}}"),
     wildcard_constraints:
         kind="regression",
 
@@ -59,11 +69,15 @@ rule figure_collapse:
         colorized=[colorized(m) for m in [COLORIZE_MODEL] + ([BASELINE_MODEL] if BASELINE_MODEL else [])],
     output:
         fig("{chapter}/collapse.png", "collapse", "Training"),
+    log:
+        log_path(f"figures/{TT}/{FT}/{BT}/{{chapter}}/collapse"),
+    conda:
+        ENV
     params:
         style=FIG,
     shell:
         "mangacolor figure collapse --pages {input.pages} --colorized {input.colorized} {params.style} "
-        "--out {output}"
+        "--out {output} > {log} 2>&1"
 
 
 rule figure_pages:
@@ -71,38 +85,60 @@ rule figure_pages:
         pages=f"{WORK}/pages/{{chapter}}",
         colorized=colorized(COLORIZE_MODEL),
     output:
-        panels=report(directory(f"{RUN}/figures/{{chapter}}/panels"), patterns=["{name}.png"],
-                      caption="../report/panels.rst", category="Whole pages"),
+        panels=report(
+            directory(f"{RUN}/figures/{{chapter}}/panels"),
+            patterns=["{name}.png"],
+            caption="../report/panels.rst",
+            category="Whole pages",
+        ),
         seams=fig("{chapter}/seams.png", "seams", "Whole pages"),
+    log:
+        log_path(f"figures/{TT}/{FT}/{BT}/{{chapter}}/pages"),
+    conda:
+        ENV
     params:
         style=FIG,
         n=config["figures"]["pages"],
     shell:
         "mangacolor figure pages --pages {input.pages} --colorized {input.colorized} --n-pages {params.n} "
-        "{params.style} --out {output.panels} --seams {output.seams}"
+        "{params.style} --out {output.panels} --seams {output.seams} > {log} 2>&1"
 
 
 rule figure_contours:
     input:
         expand(f"{WORK}/pages/{{chapter}}", chapter=list(config["chapters"])),
     output:
-        report(f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect.png",
-               caption="../report/contour_aspect.rst", category="Contours"),
+        report(
+            f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect.png",
+            caption="../report/contour_aspect.rst",
+            category="Contours",
+        ),
+    log:
+        log_path(f"figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect"),
+    conda:
+        ENV
     params:
         style=FIG,
         min_area=config["colorize"]["contour_min_area"],
     shell:
-        "mangacolor figure contour-aspect --pages {input} --min-area {params.min_area} {params.style} --out {output}"
+        "mangacolor figure contour-aspect --pages {input} --min-area {params.min_area} {params.style} --out {output} > {log} 2>&1"
 
 
 rule figure_contour_overlay:
     input:
         f"{WORK}/pages/{{chapter}}",
     output:
-        report(f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay.png",
-               caption="../report/contour_overlay.rst", category="Contours"),
+        report(
+            f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay.png",
+            caption="../report/contour_overlay.rst",
+            category="Contours",
+        ),
+    log:
+        log_path(f"figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay"),
+    conda:
+        ENV
     params:
         style=FIG,
         min_area=config["colorize"]["contour_min_area"],
     shell:
-        "mangacolor figure contour-overlay --pages {input} --min-area {params.min_area} {params.style} --out {output}"
+        "mangacolor figure contour-overlay --pages {input} --min-area {params.min_area} {params.style} --out {output} > {log} 2>&1"

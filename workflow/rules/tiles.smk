@@ -6,14 +6,16 @@ rule tiles:
         f"{WORK}/pages/{{chapter}}",
     output:
         f"{WORK}/tiles/{TT}/{{chapter}}.h5",
-    params:
-        canvas=config["tiling"]["canvas"],
-        tile=config["tiling"]["tile"],
-        blank="--drop-blank" if config["tiling"]["drop_blank"] else "--keep-blank",
     log:
         log_path(f"tiles/{TT}/{{chapter}}"),
     benchmark:
         bench_path(f"tiles/{TT}/{{chapter}}")
+    conda:
+        ENV
+    params:
+        canvas=config["tiling"]["canvas"],
+        tile=config["tiling"]["tile"],
+        drop_blank=str(config["tiling"]["drop_blank"]).lower(),
     shell:
         "mangacolor tiles --pages {input} --out {output} --canvas {params.canvas} --tile {params.tile} "
-        "{params.blank} 2>&1 | tee {log}"
+        "--drop-blank {params.drop_blank} 2>&1 | tee {log}"

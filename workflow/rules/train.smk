@@ -7,6 +7,7 @@ TRAIN_SHELL = (
     "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
+    "--temperature {params.temperature} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
@@ -22,6 +23,7 @@ TRAIN_PARAMS = dict(
     cell_fraction=TRAINING["cell_fraction"],
     device=TRAINING["device"],
     seed=config["seed"],
+    temperature=config["colorize"]["temperature"],
 )
 
 
@@ -35,20 +37,22 @@ rule train:
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{RUN}/models/{{kind}}-{{opt}}/history.csv",
         samples=f"{RUN}/models/{{kind}}-{{opt}}/samples.npz",
-    wildcard_constraints:
-        kind="classification",
-    params:
-        bins=lambda wc, input: f"--bins {input.bins}",
-        rebalance="--rebalance" if TRAINING["rebalance"] else "--no-rebalance",
-        **TRAIN_PARAMS,
-    threads: TRAIN_THREADS
-    resources:
-        mem_mb=6000,
-        gpu=1,
     log:
         log_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}"),
     benchmark:
         bench_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}")
+    wildcard_constraints:
+        kind="classification",
+    conda:
+        ENV
+    threads: TRAIN_THREADS
+    resources:
+        mem_mb=6000,
+        gpu=1,
+    params:
+        **TRAIN_PARAMS,
+        bins=lambda wc, input: f"--bins {input.bins}",
+        rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
     shell:
         TRAIN_SHELL
 
@@ -62,13 +66,13 @@ use rule train as train_regression with:
         model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{REG}/models/{{kind}}-{{opt}}/history.csv",
         samples=f"{REG}/models/{{kind}}-{{opt}}/samples.npz",
-    wildcard_constraints:
-        kind="regression",
-    params:
-        bins="",
-        rebalance="",
-        **TRAIN_PARAMS,
     log:
         log_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}"),
     benchmark:
         bench_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}")
+    wildcard_constraints:
+        kind="regression",
+    params:
+        **TRAIN_PARAMS,
+        bins="",
+        rebalance="--rebalance false",

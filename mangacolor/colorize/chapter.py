@@ -1,0 +1,85 @@
+"""Chapter-level colourisation: cache every strategy's crops with their hypercolumns, then colourise with a head.
+
+``write_crops`` is bin-independent (it depends on the pages, the strategies' geometry and the backbone), so a
+bin change reuses it; ``colorize_chapter`` applies a trained head, decodes and composes whole pages.
+File layout (HDF5): ``page{i:03d}/{strategy}/`` holds the saved `CropPlan` and ``x`` (N, C, G, G) float16
+hypercolumns of its crops; the colourised file holds ``page{i:03d}/{strategy}/ab`` (H, W, 2) float16 and ``rgb``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..model.decode import decode
+from .strategies import CropPlan, compose, plan_crops, to_rgb
+from ..io import atomic_path
+from ..data.targets import load_bins
+from ..data.pages import load_page_folder
+
+
+def page_key(i: int) -> str:
+    return f"page{i:03d}"
+
+
+def write_crops(pages_dir, out, model, strategies, overlap_stride=112, contour_min_area=50176, canvas=1344,
+                tile=224, batch_size=16, device="auto", precision="float32") -> None:
+    """Plan every strategy's crops of every B&W page and store the plans with the crops' hypercolumns."""
+    from ..features.hypercolumns import compute, production_attrs  # the backbone (torchvision) only where it is needed
+
+    rows, pages = load_page_folder(pages_dir)
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"crops {Path(out).stem}", unit="page")):
+            for strategy in strategies:
+                plan = plan_crops(bw, strategy, tile=tile, canvas=canvas, stride=overlap_stride,
+                                  min_area=contour_min_area)
+                group = f.create_group(f"{page_key(i)}/{strategy}")
+                plan.save(group)
+                x = compute(model, plan.crops, batch_size=batch_size, device=device, precision=precision)
+                group.create_dataset("x", data=x.astype(np.float16), chunks=(1,) + x.shape[1:])
+        f.attrs.update(production_attrs(model, precision))
+        f.attrs.update(pages=len(rows), strategies=list(strategies))
+
+
+def head_ab(model, meta: dict, x: np.ndarray, centers: np.ndarray, method: str, temperature: float,
+            batch_size: int = 32) -> np.ndarray:
+    """ab (N, G, G, 2) of hypercolumns (N, C, G, G) through a trained head (classifier decoded, or regression)."""
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch_size):
+            y = model(torch.from_numpy(np.asarray(x[start:start + batch_size], np.float32)))
+            if meta["kind"] == "classification":
+                out.append(decode(y, centers, method=method, T=temperature))
+            else:
+                out.append(y.permute(0, 2, 3, 1).numpy().astype(np.float32))
+    return np.concatenate(out) if out else np.zeros((0,) + x.shape[2:] + (2,), np.float32)
+
+
+def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode="annealed_mean",
+                     temperature=0.38) -> None:
+    """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB.
+    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs)."""
+    from ..model.load import load_model
+
+    model, meta = load_model(model_path)
+    centers = load_bins(bins_path)["centers"] if bins_path else np.asarray(meta["centers"], np.float32)
+    method = decode
+    rows, pages = load_page_folder(pages_dir)
+    with h5py.File(crops_path, "r") as src, atomic_path(out) as tmp, h5py.File(tmp, "w") as dst:
+        strategies = [str(s) for s in src.attrs["strategies"]]
+        for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"colorize {Path(out).stem}", unit="page")):
+            for strategy in strategies:
+                group = src[f"{page_key(i)}/{strategy}"]
+                plan = CropPlan.load(group)
+                ab_crops = head_ab(model, meta, group["x"], centers, method, temperature)
+                ab = compose(bw, plan, ab_crops)
+                g = dst.create_group(f"{page_key(i)}/{strategy}")
+                g.create_dataset("ab", data=ab.astype(np.float16), compression="gzip")
+                g.create_dataset("rgb", data=to_rgb(bw, ab), compression="gzip")
+                g.create_dataset("boxes", data=plan.boxes)
+                g.attrs.update(offset=plan.offset, scale=plan.scale, tile=plan.tile, canvas=plan.canvas)
+        dst.attrs.update(model=str(model_path), kind=meta["kind"], optimizer=meta.get("optimizer", ""),
+                         decode=method, temperature=temperature, pages=len(rows), strategies=strategies)

@@ -1,0 +1,185 @@
+"""Chapter pages: read and validate users' images, generate synthetic chapters, write the page folder.
+
+A chapter's page folder (written by the ``pages`` rule) holds ``color/NNN.png`` (RGB), ``bw/NNN.png`` (grey) and
+``pages.csv`` (index, name, height, width, source). Users' input folders are only ever read.
+"""
+from __future__ import annotations
+
+import csv
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ..io import atomic_path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MAX_PAGE_PIXELS = 40_000_000  # a 780x1200 page is 0.94 MP; anything this big is a mistake or a decompression bomb
+MIN_PAGE_SIDE = 64
+
+
+class PageError(ValueError):
+    """A page image that cannot be used; the message names the file and what is wrong."""
+
+
+def _png_header(path: Path) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, colour type) from a PNG's IHDR, read without decoding; None if not a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(29)
+    if len(head) < 29 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height, head[24], head[25]
+
+
+def check_page_header(path: Path, kind: str) -> None:
+    """Reject, before decoding, what the header already shows is unusable (bit depth, palette, size)."""
+    header = _png_header(path)
+    if header is not None:
+        width, height, depth, ctype = header
+        if depth == 16:
+            raise PageError(f"{path}: 16-bit PNG; mangacolor reads 8-bit pages, convert it first "
+                            "(e.g. `convert in.png -depth 8 out.png`)")
+        if ctype == 3:
+            raise PageError(f"{path}: palette (indexed-colour) PNG; save it as RGB ({kind} pages must be RGB or grey)")
+    else:
+        try:
+            with Image.open(path) as im:
+                width, height = im.size
+        except Exception as exc:  # PIL raises many types for a broken file
+            raise PageError(f"{path}: not a readable PNG/JPEG image ({exc})") from None
+    if width * height > MAX_PAGE_PIXELS:
+        raise PageError(f"{path}: {width}x{height} pixels is larger than the {MAX_PAGE_PIXELS:,}-pixel limit "
+                        "(a decompression bomb or a scan at far too high a resolution)")
+    if min(width, height) < MIN_PAGE_SIDE:
+        raise PageError(f"{path}: {width}x{height} is too small for a page (each side must be >= {MIN_PAGE_SIDE} px)")
+
+
+def read_page(path: str | Path, kind: str = "color") -> np.ndarray:
+    """Read one page as uint8: ``kind='color'`` gives (H, W, 3) RGB, ``kind='bw'`` gives (H, W) grey.
+
+    Colour pages must be RGB (a grey-only image has no colour to learn from); B&W pages may be grey or RGB.
+    Every problem is a `PageError` naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PageError(f"{path}: no such file")
+    check_page_header(path, kind)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            mode = im.mode
+            if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                raise PageError(f"{path}: {mode} (16/32-bit) image; convert it to 8-bit")
+            if mode == "P":
+                raise PageError(f"{path}: palette (indexed-colour) image; save it as RGB")
+            if kind == "color" and mode in ("L", "LA", "1"):
+                raise PageError(f"{path}: grey-only image given as a colour page; colour pages must be RGB")
+            target = "RGB" if kind == "color" else "L"
+            arr = np.asarray(im.convert(target) if mode != target else im, dtype=np.uint8)
+    except PageError:
+        raise
+    except Exception as exc:  # truncated data, bad CRC, unknown format...
+        raise PageError(f"{path}: unreadable or truncated image ({type(exc).__name__}: {exc})") from None
+    return np.ascontiguousarray(arr)
+
+
+def gray_from_color(rgb: np.ndarray) -> np.ndarray:
+    """The grey page with the same CIE lightness as ``rgb`` (sRGB-encode the linear luminance Y)."""
+    lin = rgb.astype(np.float32) / 255.0
+    lin = np.where(lin <= 0.04045, lin / 12.92, ((lin + 0.055) / 1.055) ** 2.4)
+    y = lin @ np.array([0.2126729, 0.7151522, 0.0721750], dtype=np.float32)
+    g = np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.power(y, 1 / 2.4) - 0.055)
+    return np.clip(np.rint(g * 255.0), 0, 255).astype(np.uint8)
+
+
+def list_images(folder: str | Path, key: str) -> list[Path]:
+    """The page images of a folder, sorted by name; a clear error (naming the config key) if there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PageError(f"config {key}: folder {folder} does not exist")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise PageError(f"config {key}: folder {folder} has no PNG/JPEG pages")
+    return files
+
+
+@dataclass
+class Page:
+    name: str
+    color: np.ndarray
+    bw: np.ndarray
+    source: str
+
+
+def synthetic_pages(series_seed: int, chapter: str, n_pages: int) -> Iterator[Page]:
+    """The pages of a chapter of the procedural series (deterministic in its arguments)."""
+    from .synth import render_page
+
+    for i in range(n_pages):
+        color, bw = render_page(series_seed, chapter, i)
+        yield Page(f"{i:03d}", color, bw, "synthetic")
+
+
+def folder_pages(color_dir: str | Path, bw_dir: str | Path | None, chapter: str) -> Iterator[Page]:
+    """A user's chapter: colour pages, with matching B&W pages by file stem (or derived from lightness)."""
+    color_files = list_images(color_dir, f"chapters.{chapter}.color")
+    bw_by_stem = {}
+    if bw_dir is not None:
+        bw_by_stem = {p.stem: p for p in list_images(bw_dir, f"chapters.{chapter}.bw")}
+        missing = [p.name for p in color_files if p.stem not in bw_by_stem]
+        if missing:
+            raise PageError(f"config chapters.{chapter}.bw: no B&W page in {bw_dir} for colour page(s) "
+                            f"{', '.join(missing[:5])}")
+    for path in color_files:
+        color = read_page(path, "color")
+        if bw_dir is None:
+            yield Page(path.stem, color, gray_from_color(color), str(path))
+            continue
+        bw = read_page(bw_by_stem[path.stem], "bw")
+        if bw.shape != color.shape[:2]:
+            raise PageError(f"{bw_by_stem[path.stem]}: B&W page is {bw.shape[1]}x{bw.shape[0]} but its colour page "
+                            f"{path} is {color.shape[1]}x{color.shape[0]}")
+        yield Page(path.stem, color, bw, str(path))
+
+
+def write_page_folder(pages: Iterator[Page], out_dir: str | Path, progress: bool = True) -> int:
+    """Write pages as ``color/NNN.png``, ``bw/NNN.png`` and ``pages.csv`` into ``out_dir``, atomically."""
+    from tqdm import tqdm
+
+    with atomic_path(out_dir, suffix=".tmpdir") as tmp:
+        (tmp / "color").mkdir(parents=True)
+        (tmp / "bw").mkdir()
+        rows = []
+        for i, page in enumerate(tqdm(pages, desc=f"pages {Path(out_dir).name}", unit="page", disable=not progress)):
+            name = f"{i:03d}.png"
+            cv2.imwrite(str(tmp / "color" / name), cv2.cvtColor(page.color, cv2.COLOR_RGB2BGR))
+            cv2.imwrite(str(tmp / "bw" / name), page.bw)
+            rows.append({"index": i, "name": page.name, "height": page.color.shape[0],
+                         "width": page.color.shape[1], "source": page.source})
+        with open(tmp / "pages.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["index", "name", "height", "width", "source"])
+            writer.writeheader()
+            writer.writerows(rows)
+    return len(rows)
+
+
+def load_page_folder(folder: str | Path) -> tuple[list[dict], Iterator[tuple[np.ndarray, np.ndarray]]]:
+    """The ``pages.csv`` rows of a page folder and an iterator over its (colour RGB, B&W grey) pages."""
+    folder = Path(folder)
+    with open(folder / "pages.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    def pages():
+        for row in rows:
+            name = f"{int(row['index']):03d}.png"
+            color = cv2.cvtColor(cv2.imread(str(folder / "color" / name), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            bw = cv2.imread(str(folder / "bw" / name), cv2.IMREAD_GRAYSCALE)
+            yield color, bw
+
+    return rows, pages()
+

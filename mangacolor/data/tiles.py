@@ -1,0 +1,62 @@
+"""The tiles HDF5 of a chapter: B&W and colour tiles of every page with their page index and grid position."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import h5py
+import numpy as np
+from tqdm import tqdm
+
+from ..io import atomic_path
+from .pages import load_page_folder
+from ..kernels.tiling import fit_to_canvas, pad_and_tile
+
+
+def write_tiles(pages_dir: str | Path, out: str | Path, canvas: int = 1344, tile: int = 224,
+                drop_blank: bool = True) -> int:
+    """Pad and tile every page of a page folder into ``out`` (datasets gray, color, page, pos); returns tile count.
+
+    Blank (all-black) tiles are judged on the B&W page and dropped unless ``drop_blank`` is False. Datasets grow
+    page by page, so memory holds one page's tiles at a time.
+    """
+    rows, pages = load_page_folder(pages_dir)
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
+        gray = f.create_dataset("gray", (0, tile, tile), np.uint8, maxshape=(None, tile, tile),
+                                chunks=(1, tile, tile))
+        color = f.create_dataset("color", (0, tile, tile, 3), np.uint8, maxshape=(None, tile, tile, 3),
+                                 chunks=(1, tile, tile, 3))
+        page_idx = f.create_dataset("page", (0,), np.int32, maxshape=(None,))
+        pos = f.create_dataset("pos", (0, 2), np.int32, maxshape=(None, 2))
+        for i, (rgb, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"tiles {Path(out).stem}", unit="page")):
+            bw, _ = fit_to_canvas(bw, canvas)
+            rgb, _ = fit_to_canvas(rgb, canvas)
+            g = pad_and_tile(bw, canvas, tile)
+            c = pad_and_tile(rgb, canvas, tile)
+            keep = ~g.blank if drop_blank else np.ones(len(g.blank), bool)
+            n0, n = len(gray), int(keep.sum())
+            for ds in (gray, color, page_idx, pos):
+                ds.resize(n0 + n, axis=0)
+            gray[n0:] = g.tiles[keep]
+            color[n0:] = c.tiles[keep]
+            page_idx[n0:] = i
+            pos[n0:] = g.positions[keep]
+        f.attrs.update(canvas=canvas, tile=tile, drop_blank=drop_blank, pages=len(rows))
+        count = len(gray)
+    print(f"{out}: {count} tiles from {len(rows)} pages")
+    return count
+
+
+def read_tiles(tiles_paths: list[str | Path], indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """B&W and colour tiles at ``indices`` into the concatenation of several chapters' tiles files, in order."""
+    gray, color = [], []
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(h5py.File(p, "r")) for p in tiles_paths]
+        ends = np.cumsum([len(f["gray"]) for f in files])
+        for i in np.asarray(indices, np.int64):
+            k = int(np.searchsorted(ends, i, side="right"))
+            j = int(i - (ends[k - 1] if k else 0))
+            gray.append(files[k]["gray"][j])
+            color.append(files[k]["color"][j])
+        tile = files[0]["gray"].shape[1] if files else 0
+    return (np.array(gray, np.uint8).reshape(-1, tile, tile), np.array(color, np.uint8).reshape(-1, tile, tile, 3))

@@ -1,0 +1,133 @@
+"""Page import: users' images are validated with errors that name the file, and input folders are never written."""
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from mangacolor.data.pages import (PageError, folder_pages, gray_from_color, load_page_folder, read_page,
+                              write_page_folder)
+
+
+def _rgb(h=120, w=80, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def test_reads_rgb_and_gray(tmp_path):
+    rgb = _rgb()
+    Image.fromarray(rgb).save(tmp_path / "p.png")
+    assert np.array_equal(read_page(tmp_path / "p.png", "color"), rgb)
+    bw = read_page(tmp_path / "p.png", "bw")
+    assert bw.shape == rgb.shape[:2] and bw.dtype == np.uint8
+
+
+def test_truncated_png_names_the_file(tmp_path):
+    Image.fromarray(_rgb()).save(tmp_path / "full.png")
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(PageError, match="cut.png.*(truncated|unreadable)"):
+        read_page(tmp_path / "cut.png")
+
+
+def test_sixteen_bit_png_is_rejected(tmp_path):
+    img = (np.random.default_rng(1).integers(0, 65535, (100, 90, 3))).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), img)
+    with pytest.raises(PageError, match="deep.png.*16-bit"):
+        read_page(tmp_path / "deep.png")
+
+
+def test_palette_png_is_rejected(tmp_path):
+    Image.fromarray(_rgb()).convert("P").save(tmp_path / "pal.png")
+    with pytest.raises(PageError, match="pal.png.*palette"):
+        read_page(tmp_path / "pal.png")
+
+
+def test_grey_only_colour_page_is_rejected_but_fine_as_bw(tmp_path):
+    Image.fromarray(_rgb()[..., 0]).save(tmp_path / "grey.png")
+    with pytest.raises(PageError, match="grey.png.*grey-only"):
+        read_page(tmp_path / "grey.png", "color")
+    assert read_page(tmp_path / "grey.png", "bw").ndim == 2
+
+
+def test_decompression_bomb_header_is_rejected_before_decoding(tmp_path):
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) \
+        + _png_chunk(b"IEND", b"")
+    (tmp_path / "bomb.png").write_bytes(data)
+    with pytest.raises(PageError, match="bomb.png.*100000x100000"):
+        read_page(tmp_path / "bomb.png")
+
+
+def test_tiny_page_is_rejected(tmp_path):
+    Image.fromarray(_rgb(10, 10)).save(tmp_path / "tiny.png")
+    with pytest.raises(PageError, match="tiny.png.*too small"):
+        read_page(tmp_path / "tiny.png")
+
+
+def test_not_an_image(tmp_path):
+    (tmp_path / "notes.png").write_text("hello")
+    with pytest.raises(PageError, match="notes.png"):
+        read_page(tmp_path / "notes.png")
+
+
+def test_empty_folder_names_the_config_key(tmp_path):
+    with pytest.raises(PageError, match=r"chapters\.mine\.color.*no PNG/JPEG"):
+        list(folder_pages(tmp_path, None, "mine"))
+
+
+def test_missing_bw_partner_is_named(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "b").mkdir()
+    Image.fromarray(_rgb()).save(tmp_path / "c" / "001.png")
+    Image.fromarray(_rgb()).save(tmp_path / "c" / "002.png")
+    Image.fromarray(_rgb()[..., 0]).save(tmp_path / "b" / "001.png")
+    with pytest.raises(PageError, match="002.png"):
+        list(folder_pages(tmp_path / "c", tmp_path / "b", "mine"))
+
+
+def test_gray_from_color_keeps_lightness():
+    from skimage.color import rgb2lab
+
+    rgb = _rgb(64, 64, 3)
+    g = gray_from_color(rgb)
+    l_color = rgb2lab(rgb)[..., 0]
+    l_gray = rgb2lab(np.repeat(g[..., None], 3, axis=2))[..., 0]
+    assert np.abs(l_color - l_gray).max() < 0.5
+
+
+def test_user_folder_round_trip_leaves_inputs_untouched(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    pages = [_rgb(150, 100, s) for s in range(3)]
+    for i, p in enumerate(pages):
+        Image.fromarray(p).save(src / f"p{i}.png")
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in src.iterdir())
+    out = tmp_path / "work" / "mine"
+    assert write_page_folder(folder_pages(src, None, "mine"), out, progress=False) == 3
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in src.iterdir()) == before
+    rows, it = load_page_folder(out)
+    assert [r["name"] for r in rows] == ["p0", "p1", "p2"]
+    for (color, bw), page in zip(it, pages):
+        assert np.array_equal(color, page) and bw.shape == page.shape[:2]
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left behind
+
+
+def test_interrupted_write_leaves_nothing(tmp_path):
+    def broken():
+        yield from folder_pages_fake()
+        raise RuntimeError("interrupted")
+
+    def folder_pages_fake():
+        from mangacolor.data.pages import Page
+        yield Page("a", _rgb(), _rgb()[..., 0], "test")
+
+    out = tmp_path / "ch"
+    with pytest.raises(RuntimeError):
+        write_page_folder(broken(), out, progress=False)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
