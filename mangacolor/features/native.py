@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mangacolor.backbone import Hypercolumns
-from mangacolor.device import resolve_device
+from .backbone import Hypercolumns
+from .device import resolve_device
 
 #: Default band size: page pixels (rows x padded width) per band, halo excluded; a 1200 x 780 page is one band.
 BAND_PIXELS = 1 << 21

@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mangacolor.backbone import resize_to_grid
+from mangacolor.features.backbone import resize_to_grid
 
 
 def checkerboard(side: int, square: int, phase: int) -> torch.Tensor:
