@@ -113,29 +113,36 @@ def _band_rows(band_rows: int | None, geo: BandGeometry, padded_width: int) -> i
     return int(band_rows)
 
 
-def frame_page(gray: np.ndarray, geo: BandGeometry) -> np.ndarray:
-    """The page (H, W) uint8 framed in black: ``margin`` on every side, bottom/right up to a multiple of align."""
+def grid_shape(page_shape: tuple[int, int], cell: int, grid_multiple: int = 1) -> tuple[int, int]:
+    """Cells (rows, cols) of a page: ceil(side / cell), rounded up to a multiple of grid_multiple."""
+    return tuple(-(-side // (cell * grid_multiple)) * grid_multiple for side in page_shape)
+
+
+def frame_page(gray: np.ndarray, geo: BandGeometry, grid_multiple: int = 1) -> np.ndarray:
+    """The page (H, W) uint8 framed in black: ``margin`` on every side of its `grid_shape`, which is extended
+    to a multiple of align."""
     gray = _check_page(gray)
-    h, w = gray.shape
     m, a = geo.margin, geo.align
-    cells_h, cells_w = -(-h // geo.cell), -(-w // geo.cell)
-    out = np.zeros((2 * m + -(-cells_h * geo.cell // a) * a, 2 * m + -(-cells_w * geo.cell // a) * a), np.uint8)
-    out[m:m + h, m:m + w] = gray
+    rows, cols = (-(-n * geo.cell // a) * a for n in grid_shape(gray.shape, geo.cell, grid_multiple))
+    out = np.zeros((2 * m + rows, 2 * m + cols), np.uint8)
+    out[m:m + gray.shape[0], m:m + gray.shape[1]] = gray
     return out
 
 
 def iter_page_hypercolumns(extractor: Hypercolumns, gray: np.ndarray, device: str | torch.device = "cpu",
-                           band_rows: int | None = None, cell: int = 8) -> Iterator[tuple[int, torch.Tensor]]:
+                           band_rows: int | None = None, cell: int = 8, grid_multiple: int = 1
+                           ) -> Iterator[tuple[int, torch.Tensor]]:
     """Hypercolumns of a grey page (H, W) uint8, band by band: yields (first cell row, (C, rows, ceil(W / cell))).
 
     Bands come top to bottom and tile the ceil(H / cell) cell rows; each is float32 on ``device``, computed
     without gradients. band_rows: page rows per band, a multiple of ``band_geometry(...).align`` (8 for the default
     layers); None fits a band into BAND_PIXELS. cell: page pixels per grid cell, the training tile / grid.
+    grid_multiple: extend the grid into the black frame to a multiple of this many cells (`grid_shape`), as a head
+    whose context pools cells needs whole windows.
     """
     geo = band_geometry(extractor, cell)
-    framed = frame_page(gray, geo)
-    h, w = gray.shape
-    cells_h, cells_w = -(-h // cell), -(-w // cell)
+    framed = frame_page(gray, geo, grid_multiple)
+    cells_h, cells_w = grid_shape(gray.shape, cell, grid_multiple)
     rows = _band_rows(band_rows, geo, framed.shape[1])
     device = resolve_device(device)
     extractor = extractor.to(device).eval()

@@ -30,8 +30,9 @@ TREND_HALF_WIDTH = 0.25
 MAX_WINDOW, MIN_SIDE, MAX_WINDOWS_PER_SIDE = 512, 128, 8
 #: A page shows screens when some frequency's power stands this far (natural log) above its trend.
 MIN_PEAK = 1.0
-#: ... and its profile, shifted, matches the reference at least this well (cosine of the two profiles).
-MIN_MATCH = 0.3
+#: ... and its profile, shifted, matches the reference at least this well (cosine of the two profiles; pages with
+#: few screened regions match less well, and below this a shift is as likely wrong as right).
+MIN_MATCH = 0.55
 #: Scales searched, and the relative difference below which `to_reference_scale` does not resample.
 SCALE_RANGE = (0.35, 5.0)
 SCALE_TOLERANCE = 0.05
