@@ -292,7 +292,8 @@ class Hypercolumns(nn.Module):
     def forward(self, gray: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
         """size: (rows, cols) of the output grid, (grid, grid) by default (a whole page passes its own)."""
         size = (self.grid, self.grid) if size is None else size
-        x = self.preprocess(gray)
+        # channels-last: oneDNN's (and cuDNN's) convolutions then run without reordering between layers
+        x = self.preprocess(gray).contiguous(memory_format=torch.channels_last)
         outs = []
         for i, module in enumerate(self.features):
             x = module(x)
