@@ -25,7 +25,7 @@ from torch import nn
 from ..features.backbone import Hypercolumns
 from ..features.device import resolve_device
 from ..features.native import grid_shape, iter_page_hypercolumns
-from ..features.scale import to_reference_scale
+from ..features.scale import check_page, to_reference_scale
 from ..model.decode import decode
 from ..model.heads import CONTEXT_POOL, Head
 
@@ -59,10 +59,11 @@ def iter_native_scores(extractor: Hypercolumns, head: nn.Module, gray: np.ndarra
     rows top to bottom, float32 on ``device``. The head runs in eval mode without gradients. band_rows and cell
     are those of `features.native.iter_page_hypercolumns`.
     """
+    gray = check_page(gray)
     device = resolve_device(device)
     multiple, halo = head_halo(head)
-    page_rows, page_cols = grid_shape(np.shape(gray), cell)
-    total = grid_shape(np.shape(gray), cell, multiple)[0]
+    page_rows, page_cols = grid_shape(gray.shape, cell)
+    total = grid_shape(gray.shape, cell, multiple)[0]
     head = head.to(device)
     was_training = head.training
     head.eval()
@@ -120,6 +121,7 @@ def native_ab(extractor: Hypercolumns, head: nn.Module, gray: np.ndarray, kind: 
     """
     if kind not in ("classification", "regression"):
         raise ValueError(f"kind must be 'classification' or 'regression', got {kind!r}")
+    gray = check_page(gray)
     page, scale = to_reference_scale(gray, reference)
     rows, cols = grid_shape(page.shape, cell)
     ab_cells = np.empty((rows, cols, 2), np.float32)

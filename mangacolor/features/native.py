@@ -31,6 +31,7 @@ from torch import nn
 
 from .backbone import Hypercolumns
 from .device import resolve_device
+from .scale import check_page
 
 #: Default band size: page pixels (rows x padded width) per band, halo excluded; a 1200 x 780 page is one band.
 BAND_PIXELS = 1 << 21
@@ -95,15 +96,6 @@ def band_geometry(extractor: Hypercolumns, cell: int = 8) -> BandGeometry:
     return BandGeometry(cell, align, need, -(-need // align) * align)
 
 
-def _check_page(gray: np.ndarray) -> np.ndarray:
-    gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError(f"page must be grey (H, W) uint8, got shape {gray.shape} dtype {gray.dtype}")
-    if 0 in gray.shape:
-        raise ValueError(f"page is empty: shape {gray.shape}")
-    return gray
-
-
 def _band_rows(band_rows: int | None, geo: BandGeometry, padded_width: int) -> int:
     if band_rows is None:
         return max(geo.align, BAND_PIXELS // padded_width // geo.align * geo.align)
@@ -121,7 +113,7 @@ def grid_shape(page_shape: tuple[int, int], cell: int, grid_multiple: int = 1) -
 def frame_page(gray: np.ndarray, geo: BandGeometry, grid_multiple: int = 1) -> np.ndarray:
     """The page (H, W) uint8 framed in black: ``margin`` on every side of its `grid_shape`, which is extended
     to a multiple of align."""
-    gray = _check_page(gray)
+    gray = check_page(gray)
     m, a = geo.margin, geo.align
     rows, cols = (-(-n * geo.cell // a) * a for n in grid_shape(gray.shape, geo.cell, grid_multiple))
     out = np.zeros((2 * m + rows, 2 * m + cols), np.uint8)
@@ -165,7 +157,7 @@ def page_hypercolumns(extractor: Hypercolumns, gray: np.ndarray, device: str | t
     Equal to one pass over the whole framed page for any band_rows (module docstring). For large pages use
     dtype=np.float16 (half the memory) or consume `iter_page_hypercolumns` band by band.
     """
-    gray = _check_page(gray)
+    gray = check_page(gray)
     out = np.empty((extractor.channels, -(-gray.shape[0] // cell), -(-gray.shape[1] // cell)), dtype)
     for row0, feats in iter_page_hypercolumns(extractor, gray, device, band_rows, cell):
         out[:, row0:row0 + feats.shape[1]] = feats.cpu().numpy()

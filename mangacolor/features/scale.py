@@ -38,10 +38,13 @@ SCALE_RANGE = (0.35, 5.0)
 SCALE_TOLERANCE = 0.05
 
 
-def _check_page(gray: np.ndarray) -> np.ndarray:
+def check_page(gray: np.ndarray) -> np.ndarray:
+    """The page as a NumPy array; ValueError naming its shape and dtype unless it is a non-empty (H, W) uint8."""
     gray = np.asarray(gray)
     if gray.ndim != 2 or gray.dtype != np.uint8:
         raise ValueError(f"page must be grey (H, W) uint8, got shape {gray.shape} dtype {gray.dtype}")
+    if 0 in gray.shape:
+        raise ValueError(f"page is empty: shape {gray.shape}")
     return gray
 
 
@@ -59,7 +62,7 @@ def screen_profile(gray: np.ndarray) -> np.ndarray | None:
     the peaks. Frequencies the windows cannot resolve (under 3 cycles per window) are 0. None for a page with a
     side under MIN_SIDE px.
     """
-    gray = _check_page(gray)
+    gray = check_page(gray)
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
         return None
@@ -141,7 +144,7 @@ def to_reference_scale(gray: np.ndarray, reference: np.ndarray | None) -> tuple[
     No reference, or a scale within SCALE_TOLERANCE of 1: the page itself and 1.0. No measurable screen: the page
     itself and 1.0, with a warning. Otherwise the page resized by 1 / scale (area averaging when shrinking).
     """
-    gray = _check_page(gray)
+    gray = check_page(gray)
     if reference is None:
         return gray, 1.0
     scale = estimate_scale(gray, reference)
