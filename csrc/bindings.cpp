@@ -9,27 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "kernels.hpp"
+
+#define MANGACOLOR_STRINGIFY_(x) #x
+#define MANGACOLOR_STRINGIFY(x) MANGACOLOR_STRINGIFY_(x)
+
 namespace py = pybind11;
 
-namespace mangacolor {
-// tiling.cpp
-void pad_and_tile_u8(const uint8_t* page, int64_t h, int64_t w, int64_t c, int64_t sy, int64_t sx, int64_t sc,
-                     int64_t canvas, int64_t tile, int64_t y0, int64_t x0, uint8_t* tiles, bool* blank);
-template <typename T>
-void stitch(const uint8_t* tiles, int64_t count, int64_t tile, int64_t c, int64_t s0, int64_t s1, int64_t s2,
-            int64_t s3, const int32_t* positions, int64_t canvas, T* out);
-// color.cpp
-void rgb_to_lab_u8(const uint8_t* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, int64_t chs,
-                   float* dst);
-template <typename T>
-void lab_to_rgb(const uint8_t* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, int64_t chs, T* dst);
-// quantize.cpp
-void build_knn_lut(const float* centers, int64_t q, int k, double lo, double res, int64_t n,
-                   std::vector<int32_t>& offsets, std::vector<int16_t>& cand);
-int64_t knn_encode(const uint8_t* src, int64_t rows, int64_t cols, int64_t rs, int64_t cs, int64_t chs,
-                   const float* centers, int64_t q, const int32_t* offsets, const int16_t* cand, double lo,
-                   double res, int64_t n, int k, double sigma, int16_t* idx, float* w);
-}  // namespace mangacolor
 
 namespace {
 
@@ -116,49 +102,6 @@ py::tuple pad_and_tile(py::array page, int64_t canvas, int64_t tile, int64_t y0,
         mangacolor::pad_and_tile_u8(src, h, w, c, sy, sx, sc, canvas, tile, y0, x0, out, bl);
     }
     return py::make_tuple(tiles, blank);
-}
-
-template <typename T>
-py::array stitch_as(const py::array& tiles, const py::array_t<int32_t>& pos, int64_t canvas, int64_t tile) {
-    const int64_t count = tiles.shape(0), c = tiles.ndim() == 4 ? tiles.shape(3) : 1;
-    Shape shape{canvas, canvas};
-    if (tiles.ndim() == 4) shape.push_back(c);
-    py::array_t<T> out(shape);
-    const auto* src = static_cast<const uint8_t*>(tiles.data());
-    const int64_t s0 = tiles.strides(0), s1 = tiles.strides(1), s2 = tiles.strides(2);
-    const int64_t s3 = tiles.ndim() == 4 ? tiles.strides(3) : static_cast<int64_t>(sizeof(T));
-    const int32_t* p = pos.data();
-    T* dst = out.mutable_data();
-    {
-        py::gil_scoped_release nogil;
-        mangacolor::stitch<T>(src, count, tile, c, s0, s1, s2, s3, p, canvas, dst);
-    }
-    return std::move(out);
-}
-
-py::array stitch(py::array tiles, py::array positions, int64_t canvas, int64_t tile) {
-    if (tiles.ndim() != 3 && tiles.ndim() != 4)
-        fail("tiles must have shape (N, T, T) or (N, T, T, C), got " + shape_str(tiles));
-    if (tile <= 0 || canvas <= 0 || canvas % tile)
-        fail("tile " + std::to_string(tile) + " must be positive and divide canvas " + std::to_string(canvas));
-    if (tiles.shape(1) != tile || tiles.shape(2) != tile)
-        fail("tiles must have shape (N, " + std::to_string(tile) + ", " + std::to_string(tile) + "[, C]), got " +
-             shape_str(tiles));
-    if (positions.ndim() != 2 || positions.shape(0) != tiles.shape(0) || positions.shape(1) != 2)
-        fail("positions must have shape (" + std::to_string(tiles.shape(0)) + ", 2), got " + shape_str(positions));
-    if (!py::isinstance<py::array_t<int32_t>>(positions) && !py::isinstance<py::array_t<int64_t>>(positions))
-        fail("positions must have an integer dtype (int32 or int64), got " +
-             py::str(positions.dtype()).cast<std::string>());
-    auto pos = py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(positions);  // small copy
-    const int64_t n = canvas / tile;
-    const int32_t* p = pos.data();
-    for (py::ssize_t i = 0; i < 2 * pos.shape(0); ++i)
-        if (p[i] < 0 || p[i] >= n)
-            fail("positions must lie in [0, " + std::to_string(n) + "), got " + std::to_string(p[i]) +
-                 " at tile " + std::to_string(i / 2));
-    if (py::isinstance<py::array_t<uint8_t>>(tiles)) return stitch_as<uint8_t>(tiles, pos, canvas, tile);
-    if (py::isinstance<py::array_t<float>>(tiles)) return stitch_as<float>(tiles, pos, canvas, tile);
-    fail("tiles must have dtype uint8 or float32, got " + py::str(tiles.dtype()).cast<std::string>());
 }
 
 py::array rgb_to_lab(py::array rgb) {
@@ -265,11 +208,10 @@ py::object knn_encode(py::array ab, py::array centers, py::tuple lut, double lo,
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
-    m.doc() = "mangacolor C++ preprocessing kernels; use the wrappers in mangacolor.tiling and mangacolor.color.";
+    m.doc() = "mangacolor C++ preprocessing kernels; use the wrappers in mangacolor.kernels (tiling, lab, bins).";
+    m.attr("__version__") = MANGACOLOR_STRINGIFY(VERSION_INFO);
     m.def("pad_and_tile", &pad_and_tile, py::arg("page"), py::arg("canvas"), py::arg("tile"), py::arg("y0"),
           py::arg("x0"), "uint8 page (H, W[, C]) placed at (y0, x0) on a black canvas -> (tiles, blank).");
-    m.def("stitch", &stitch, py::arg("tiles"), py::arg("positions"), py::arg("canvas"), py::arg("tile"),
-          "uint8 or float32 tiles (N, T, T[, C]) at (row, col) positions -> canvas image, zero elsewhere.");
     m.def("rgb_to_lab", &rgb_to_lab, py::arg("rgb"), "uint8 sRGB (..., 3) -> float32 Lab (D65).");
     m.def("lab_to_rgb", &lab_to_rgb, py::arg("lab"), py::arg("as_float") = false,
           "float32 Lab (..., 3) -> uint8 sRGB (rounded), or float32 in [0, 1] when as_float.");

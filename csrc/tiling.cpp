@@ -1,4 +1,4 @@
-// Pad-and-tile and stitch kernels: a page centred on a square black canvas, cut into square tiles, and back.
+// Pad-and-tile kernel: a page centred on a square black canvas, cut into square tiles.
 //
 // Kernels take raw pointers, shapes and byte strides; they know nothing of Python. Every output byte is written
 // exactly once, in output order, so the cost is close to that of copying the output.
@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "kernels.hpp"
 
 namespace mangacolor {
 namespace {
@@ -66,43 +68,5 @@ void pad_and_tile_u8(const uint8_t* page, int64_t h, int64_t w, int64_t c, int64
         }
     }
 }
-
-// Places (count, tile, tile, c) tiles of T at their (row, col) grid positions on a zeroed canvas x canvas x c image.
-// Canvas cells without a tile stay zero; when two tiles share a position the later one wins. Tile strides in bytes
-// (s0 tile, s1 row, s2 column, s3 channel); positions are contiguous int32 pairs already checked to be in range.
-template <typename T>
-void stitch(const uint8_t* tiles, int64_t count, int64_t tile, int64_t c, int64_t s0, int64_t s1, int64_t s2,
-            int64_t s3, const int32_t* positions, int64_t canvas, T* out) {
-    const int64_t n = canvas / tile;
-    std::vector<int64_t> owner(static_cast<size_t>(n * n), -1);
-    for (int64_t i = 0; i < count; ++i) owner[positions[2 * i] * n + positions[2 * i + 1]] = i;
-    const int64_t row = tile * c;
-    const bool packed = s3 == static_cast<int64_t>(sizeof(T)) && s2 == c * s3;
-    // Canvas rows are written in order, each tile-wide segment either copied from its tile or zeroed.
-    for (int64_t y = 0; y < canvas; ++y) {
-        const int64_t r = y / tile, i = y % tile;
-        for (int64_t q = 0; q < n; ++q) {
-            T* dst = out + y * canvas * c + q * row;
-            const int64_t k = owner[r * n + q];
-            if (k < 0) {
-                std::memset(dst, 0, static_cast<size_t>(row) * sizeof(T));
-                continue;
-            }
-            const uint8_t* src = tiles + k * s0 + i * s1;
-            if (packed) {
-                std::memcpy(dst, src, static_cast<size_t>(row) * sizeof(T));
-            } else {
-                for (int64_t x = 0; x < tile; ++x)
-                    for (int64_t ch = 0; ch < c; ++ch)
-                        std::memcpy(dst + x * c + ch, src + x * s2 + ch * s3, sizeof(T));
-            }
-        }
-    }
-}
-
-template void stitch<uint8_t>(const uint8_t*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                              const int32_t*, int64_t, uint8_t*);
-template void stitch<float>(const uint8_t*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                            const int32_t*, int64_t, float*);
 
 }  // namespace mangacolor

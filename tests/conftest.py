@@ -39,6 +39,7 @@ def write_chapter(tmp_path, name, n, seed):
         f["idx"], f["w"] = idx.astype(np.int16), w.astype(np.float16)
         f["ab"], f["hard"] = ab.astype(np.float16), idx[..., 0].astype(np.int16)
         f["page"] = (np.arange(n) // TILES_PER_PAGE).astype(np.int32)
+        f["L"] = np.clip(20 + 60 * x[:, 3] / x[:, 3].max(), 0, 100).astype(np.float16)  # fill lightness from channel 3
     return fp, lp
 
 

@@ -28,7 +28,6 @@ Strategies
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -37,6 +36,7 @@ import cv2
 import numpy as np
 
 from ..kernels.lab import lab_to_rgb, rgb_to_lab
+from ..kernels.tiling import fit_to_canvas, page_offset
 from .contours import MIN_AREA, find_contours
 
 STRATEGIES = ("tiles", "overlap", "page", "contours")
@@ -150,20 +150,9 @@ class CropPlan:
 
 # ---------------------------------------------------------------- planning
 def _on_canvas(gray: np.ndarray, canvas: int, tile: int):
-    """(canvas image, offset, scale) with the page placed as ``mangacolor.tiling`` places training pages."""
-    try:
-        from ..kernels.tiling import fit_to_canvas, pad_and_tile
-    except ImportError:  # reference: scale down to fit, centre on black (config: "pages are centred")
-        h, w = gray.shape
-        scale = min(1.0, canvas / h, canvas / w)
-        if scale < 1.0:
-            warnings.warn(f"page {h}x{w} larger than the {canvas} canvas: scaled by {scale:.3f}")
-            gray = cv2.resize(gray, (min(canvas, round(w * scale)), min(canvas, round(h * scale))),
-                              interpolation=cv2.INTER_AREA)
-        offset = ((canvas - gray.shape[0]) // 2, (canvas - gray.shape[1]) // 2)
-    else:
-        gray, scale = fit_to_canvas(gray, canvas)
-        offset = tuple(int(v) for v in pad_and_tile(gray, canvas, tile).offset)
+    """(canvas image, offset, scale) with the page placed as ``kernels.tiling`` places training pages."""
+    gray, scale = fit_to_canvas(gray, canvas)
+    offset = page_offset(gray.shape, canvas)
     img = np.zeros((canvas, canvas), np.uint8)
     img[offset[0]:offset[0] + gray.shape[0], offset[1]:offset[1] + gray.shape[1]] = gray
     return img, offset, float(scale), gray.shape
@@ -260,11 +249,13 @@ def _crop_canvas(ab_canvas: np.ndarray, plan: CropPlan, page_shape: tuple[int, i
 
 
 def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.ndarray:
-    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution."""
+    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution. Crops
+    of Lab (N, G, G, 3) (a head's lightness beside its ab) compose the same way into (H, W, 3)."""
     ab_crops = np.asarray(ab_crops, np.float32)
     h, w = gray_page.shape
-    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] != 2:
-        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2), got {ab_crops.shape}")
+    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] not in (2, 3):
+        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2 or 3), got {ab_crops.shape}")
+    k = ab_crops.shape[-1]
     if (h, w) != tuple(plan.page_shape):
         raise ValueError(f"page is {h}x{w} but the plan was made for {plan.page_shape}")
     T = plan.tile
@@ -274,12 +265,12 @@ def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.n
         if plan.strategy == "tiles" and (C * G) % T == 0:
             # stitch at grid resolution, then upsample the whole canvas once: a perfect model leaves no seam
             # (upsampling tile by tile would hold each tile's border cells flat and jump between them)
-            grid = np.zeros((C * G // T, C * G // T, 2), np.float32)
+            grid = np.zeros((C * G // T, C * G // T, k), np.float32)
             for (y, x), ab in zip(plan.origins, ab_crops):
                 grid[y * G // T:y * G // T + G, x * G // T:x * G // T + G] = ab
             ab_canvas = grid if G == T else cv2.resize(grid, (C, C), interpolation=cv2.INTER_LINEAR)
             return _crop_canvas(ab_canvas, plan, (h, w))
-        acc = np.zeros((C, C, 2), np.float64)
+        acc = np.zeros((C, C, k), np.float64)
         wsum = np.zeros((C, C), np.float64)
         win = np.outer(_window(T), _window(T)) if plan.strategy == "overlap" else np.ones((T, T))
         for (y, x), ab in zip(plan.origins, ab_crops):

@@ -1,10 +1,10 @@
-"""Tiling: a page centred on a square black canvas and cut into square tiles, and tiles stitched back.
+"""Tiling: a page centred on a square black canvas and cut into square tiles.
 
 A page (H, W) or (H, W, C) uint8 is placed at offset ((canvas - H) // 2, (canvas - W) // 2) on a black
 canvas x canvas image (pages larger than the canvas are first scaled down to fit, ``fit_to_canvas``), and the canvas
 is cut into (canvas // tile)^2 tiles in row-major order. A tile is blank when all its bytes are zero: padding, or
 solid black ink; callers drop blank tiles by default. The C++ kernels write the tiles (and read the page through its
-strides) in one pass; ``pad_and_tile_ref`` and ``stitch_ref`` are the NumPy statement of the same thing.
+strides) in one pass; ``pad_and_tile_ref`` is the NumPy statement of the same thing.
 """
 from __future__ import annotations
 
@@ -101,35 +101,3 @@ def pad_and_tile_ref(page: np.ndarray, canvas: int = 1344, tile: int = 224) -> T
     tiles = img.reshape((n, tile, n, tile) + channels).swapaxes(1, 2).reshape((n * n, tile, tile) + channels)
     blank = ~tiles.reshape(n * n, -1).any(axis=1)
     return Tiles(tiles, _positions(canvas, tile), blank, (y0, x0), (h, w), scale)
-
-
-def _check_tiles(tiles: np.ndarray, positions: np.ndarray, canvas: int, tile: int | None):
-    tiles, positions = np.asarray(tiles), np.asarray(positions)
-    if tiles.ndim not in (3, 4):
-        raise ValueError(f"tiles must have shape (N, T, T) or (N, T, T, C), got {tiles.shape}")
-    tile = tiles.shape[1] if tile is None else tile
-    _check_grid(canvas, tile)
-    return tiles, positions, tile
-
-
-def stitch(tiles: np.ndarray, positions: np.ndarray, canvas: int = 1344, tile: int | None = None) -> np.ndarray:
-    """Canvas image (canvas, canvas[, C]) with each tile (N, T, T[, C]) at its (row, col) position, zero where no
-    tile is (dropped blank tiles come back black). uint8 or float32 tiles (e.g. ab (N, T, T, 2) chroma); other
-    dtypes raise ValueError. If two tiles share a position the later one wins. ``tile`` defaults to T."""
-    tiles, positions, tile = _check_tiles(tiles, positions, canvas, tile)
-    return _core.stitch(tiles, positions, canvas, tile)
-
-
-def stitch_ref(tiles: np.ndarray, positions: np.ndarray, canvas: int = 1344, tile: int | None = None) -> np.ndarray:
-    """NumPy reference of ``stitch``."""
-    tiles, positions, tile = _check_tiles(tiles, positions, canvas, tile)
-    out = np.zeros((canvas, canvas) + tiles.shape[3:], tiles.dtype)
-    for t, (r, c) in zip(tiles, positions):
-        out[r * tile:(r + 1) * tile, c * tile:(c + 1) * tile] = t
-    return out
-
-
-def crop_page(canvas_img: np.ndarray, offset: tuple[int, int], page_shape: tuple[int, int]) -> np.ndarray:
-    """The page's region of a canvas image (a view): rows y0 .. y0 + h, columns x0 .. x0 + w."""
-    (y0, x0), (h, w) = offset, page_shape
-    return canvas_img[y0:y0 + h, x0:x0 + w]

@@ -13,6 +13,6 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.M
     saved = torch.load(path, map_location=device, weights_only=False)
     meta = saved["meta"]
     model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"], meta["kernel"],
-                        meta["context"])
+                        meta["context"], meta.get("lightness", False))
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), meta

@@ -22,7 +22,7 @@ def annotate_run(out_dir: str | Path, features_path: str | Path, tiles_paths: li
     features = {k: v.tolist() if isinstance(v, np.ndarray) else (v.item() if hasattr(v, "item") else v)
                 for k, v in features.items()}
     saved = torch.load(out_dir / "model.pt", map_location="cpu", weights_only=False)
-    saved["meta"].update(features=features, centers=np.asarray(centers, np.float32))
+    saved["meta"].update(features=features, centers=torch.as_tensor(np.asarray(centers, np.float32)))
     with atomic_path(out_dir / "model.pt") as tmp:
         torch.save(saved, tmp)
     with np.load(out_dir / "samples.npz") as z:
