@@ -1,9 +1,9 @@
 """Benchmark whole-page colourisation: tiles and overlap (224 crops of the canvas) against the native page pass.
 
 Each strategy runs in a fresh process (--repeats times, strategies alternating; the fastest run is kept, since
-other processes on a shared machine only ever slow a run down) on the same synthetic 1200 x 780 pages (random-weight VGG16 layers 8 and 15,
-grid 28, and a random classification head of the default shape), from the B&W page to ab per pixel: plan, VGG,
-head, decode, compose. Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its
+other processes on a shared machine only ever slow a run down) on the same synthetic 1200 x 780 pages
+(random-weight VGG16 layers 8 and 15, grid 28, and a random classification head of the default shape), from the
+B&W page to ab per pixel: plan, VGG, head, decode, compose. Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its
 process, and the VGG GFLOP it spent (2 x the multiply-adds of every convolution, from the shapes actually run).
 The GEMM rate (float32 matmul of --gemm^3, best of 3) is measured in the same run, and
 limit_s = native GFLOP per page / GEMM GFLOP/s is the time the native pass would take at that rate.
@@ -154,7 +154,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=2, help="synthetic pages per strategy")
     ap.add_argument("--threads", type=int, default=2, help="torch threads in every process")
-    ap.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of " + ",".join(STRATEGIES))
+    ap.add_argument("--strategies", default=",".join(STRATEGIES),
+                    help="comma-separated subset of " + ",".join(STRATEGIES))
     ap.add_argument("--repeats", type=int, default=1, help="fresh processes per strategy, alternating")
     ap.add_argument("--gemm", type=int, default=2048, help="side of the matmul that measures the GEMM rate")
     ap.add_argument("--big", action="store_true", help="also the native pass over one 10000 x 7000 page")
