@@ -116,7 +116,9 @@ def pool_regions(log_probs: np.ndarray, regions: np.ndarray, cell: int) -> np.nd
     rid, cid, count = _cell_overlaps(regions, cell, lp.shape[1:])
     n = int(regions.max()) if regions.size else 0
     total = np.zeros((n + 1, q))
-    np.add.at(total, rid, count[:, None] * lp.reshape(q, -1)[:, cid].T)
+    if len(rid):  # pairs come sorted by region: sum each region's run of weighted cell rows
+        starts = np.flatnonzero(np.r_[True, rid[1:] != rid[:-1]])
+        total[rid[starts]] = np.add.reduceat(count[:, None] * lp.reshape(q, -1)[:, cid].T, starts, axis=0)
     weight = np.bincount(rid, count, minlength=n + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / weight[:, None]
