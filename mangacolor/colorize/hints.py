@@ -61,6 +61,7 @@ MATCH_DISTANCE = 0.35  # Jensen-Shannon distance (base 2) of pooled distribution
 MATCH_TONE = 0.12  # difference of mean grey / 255
 MATCH_AREA = 16.0  # ratio of areas, either way
 POINT_REACH = 4  # px: a point hint on line art takes the nearest region this close
+LINE_REACH = 4  # px: line art and screen left at a region's edge take the colour of the nearest region this close
 SCRIBBLE_SHARE = 0.1  # a scribble recolours every region holding at least this share of its pixels
 
 
@@ -264,12 +265,15 @@ class PageRegions:
     """The regions of one page and the model's prediction for each (row 0: line art, unused).
 
     labels: int32 (H, W) as `line_regions`; dist: float64 (n + 1, Q) pooled bin distribution; area: int64 (n + 1,)
-    pixels; tone: float64 (n + 1,) mean grey / 255 of the print.
+    pixels; tone: float64 (n + 1,) mean grey / 255 of the print; reach: int32 (H, W), ``labels`` with every label-0
+    pixel within ``LINE_REACH`` px of a region given that region's label: what is recoloured with a region (the
+    print keeps its lightness, so line art stays dark; screen dots stuck to the outline get the region's colour).
     """
     labels: np.ndarray
     dist: np.ndarray
     area: np.ndarray
     tone: np.ndarray
+    reach: np.ndarray
 
     @property
     def n(self) -> int:
@@ -281,8 +285,10 @@ def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarra
     """Mean of the per-cell bin probabilities over each region's pixels: float64 (n + 1, Q).
 
     ``probs`` (N, Q, G, G): the crops' probabilities; crop k covers page pixels ``boxes[k]`` (y0, x0, y1, x1) with
-    its part ``inner[k]`` (in crop pixels of a ``tile`` x ``tile`` crop), as a `CropPlan` records them. A pixel
-    covered by several crops counts each of their cells; a region no crop covers gets the uniform distribution.
+    its part ``inner[k]`` (in crop pixels of a ``tile`` x ``tile`` crop), as a `CropPlan` records them. Every
+    (crop, cell) that covers the region counts with weight c^2 / m: c of its m page pixels are the region's, so
+    cells mostly inside the region dominate cells that straddle its outline (whose prediction mixes the line art
+    and the neighbours in); a region no crop covers gets the uniform distribution.
     """
     from scipy import sparse
 
@@ -300,9 +306,15 @@ def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarra
         cell_x = ((ix0 + (cols - x0 + 0.5) * (ix1 - ix0) / (x1 - x0)) * g / tile).astype(np.int64).clip(0, g - 1)
         region = labels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].ravel()
         cell = (cell_y[:, None] * g + cell_x[None, :]).ravel()
-        counts = sparse.csr_matrix((np.ones(len(cell)), (region, cell)), shape=(n + 1, g * g))  # sums duplicates
-        total += counts @ np.asarray(probs[k], np.float64).reshape(q, g * g).T
-        weight += np.asarray(counts.sum(axis=1)).ravel()
+        pairs = np.bincount(region.astype(np.int64) * (g * g) + cell, minlength=(n + 1) * g * g)
+        pair = np.flatnonzero(pairs)
+        count = pairs[pair].astype(np.float64)
+        in_region, in_cell = np.divmod(pair, g * g)
+        cell_pixels = np.bincount(in_cell, weights=count, minlength=g * g)
+        share = count * count / cell_pixels[in_cell]  # a cell counts by how much of it is the region, squared
+        weights = sparse.csr_matrix((share, (in_region, in_cell)), shape=(n + 1, g * g))
+        total += weights @ np.asarray(probs[k], np.float64).reshape(q, g * g).T
+        weight += np.bincount(in_region, weights=share, minlength=n + 1)
     uniform = weight == 0
     total[uniform] = 1.0 / q
     weight[uniform] = 1.0
@@ -316,7 +328,26 @@ def page_regions(gray: np.ndarray, boxes: np.ndarray, inner: np.ndarray, tile: i
     area = np.bincount(labels.ravel(), minlength=n + 1).astype(np.int64)
     tone = np.bincount(labels.ravel(), weights=gray.ravel().astype(np.float64), minlength=n + 1) / 255.0
     tone /= np.maximum(area, 1)
-    return PageRegions(labels, pool_regions(labels, n, boxes, inner, tile, probs), area, tone)
+    return PageRegions(labels, pool_regions(labels, n, boxes, inner, tile, probs), area, tone, reach_of(labels))
+
+
+def reach_of(labels: np.ndarray) -> np.ndarray:
+    """``labels`` with each 0 pixel within ``LINE_REACH`` px of a region labelled as its nearest region."""
+    from scipy import ndimage
+
+    if not (labels > 0).any():
+        return labels.copy()
+    distance, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+    return np.where(distance <= LINE_REACH, labels[iy, ix], 0).astype(np.int32)
+
+
+def smooth_bins(dist: np.ndarray, centers: np.ndarray, sigma: float) -> np.ndarray:
+    """Distributions over bins (..., Q) blurred over the ab plane by a Gaussian of ``sigma`` (ab units) between
+    bin centres (Q, 2): neighbouring bins (a slightly paler orange) then overlap, distant hues do not."""
+    d2 = np.sum((centers[:, None, :] - centers[None, :, :]) ** 2, -1)
+    kernel = np.exp(-d2 / (2 * sigma ** 2))
+    kernel /= kernel.sum(1, keepdims=True)
+    return dist @ kernel
 
 
 def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -421,7 +452,7 @@ class ChapterHints:
         if not (choice >= 0).any():
             return ab
         table = np.stack([ref.ab for ref in self.references])
-        per_pixel = choice[regions.labels]
+        per_pixel = choice[regions.reach]
         out = np.array(ab, np.float32, copy=True)
         out[per_pixel >= 0] = table[per_pixel[per_pixel >= 0]]
         return out
