@@ -111,7 +111,7 @@ def test_missing_bw_partner_is_named(tmp_path):
 def test_every_bw_page_of_another_size_is_named_before_any_page_is_read(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "b").mkdir()
-    for i, bw_size in enumerate([(120, 80), (121, 80), (120, 80), (60, 40)]):  # (height, width)
+    for i, bw_size in enumerate([(120, 80), (121, 80), (120, 80), (90, 70)]):  # (height, width)
         Image.fromarray(_rgb(seed=i)).save(tmp_path / "c" / f"{i:03d}.png")
         Image.fromarray(_rgb(*bw_size, seed=i)[..., 0]).save(tmp_path / "b" / f"{i:03d}.png")
     pages = folder_pages(tmp_path / "c", tmp_path / "b", "mine")
@@ -119,7 +119,7 @@ def test_every_bw_page_of_another_size_is_named_before_any_page_is_read(tmp_path
         next(pages)
     message = str(caught.value)
     assert "2 of 4 B&W page(s)" in message and "same size" in message
-    assert "001.png is 80x121, 001.png is 80x120" in message and "003.png is 40x60, 003.png is 80x120" in message
+    assert "001.png is 80x121, 001.png is 80x120" in message and "003.png is 70x90, 003.png is 80x120" in message
     assert "000.png" not in message and "002.png" not in message
 
 
