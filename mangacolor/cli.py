@@ -47,12 +47,14 @@ def _feature_args(p: argparse.ArgumentParser) -> None:
 def cmd_pages(a):
     from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
+    if a.color and a.arc is not None:
+        raise SystemExit("mangacolor pages: --arc is for synthetic chapters; a chapter of --color pages has none")
     if a.color:
-        pages = folder_pages(a.color, a.bw, a.chapter)
-    elif a.series_seed is None or a.n_pages is None:
-        raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed and --n-pages")
+        pages = folder_pages(a.color, a.bw, a.chapter, a.print, a.prints)
+    elif a.series_seed is None or a.n_pages is None or a.arc is None:
+        raise SystemExit("mangacolor pages: a synthetic chapter needs --series-seed, --n-pages and --arc")
     else:
-        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages)
+        pages = synthetic_pages(a.series_seed, a.chapter, a.n_pages, a.print, a.prints, a.arc)
     n = write_page_folder(pages, a.out)
     print(f"{a.out}: {n} pages of chapter {a.chapter}")
 
@@ -102,6 +104,12 @@ def cmd_targets(a):
     write_targets(a.tiles, a.out, a.grid)
 
 
+def cmd_tone_lookup(a):
+    from .evaluate.tone_lookup import write_tone_lookup
+
+    write_tone_lookup(a.tiles, a.targets, a.out, a.seed, a.max_cells, a.k)
+
+
 def cmd_labels(a):
     from .data.targets import write_labels
 
@@ -121,8 +129,19 @@ def cmd_train(a):
     train(a.features, a.labels, out_dir, a.kind, a.optimizer, epochs=a.epochs, lr=a.lr,
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
-          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature)
+          val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature,
+          lightness_weight=a.lightness_weight)
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
+    if a.kind == "classification" and a.abstain_levels:
+        from .model.calibrate import calibrate_abstention, record_abstention
+        from .model.load import load_model
+
+        model, _ = load_model(a.out)
+        abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, bins["centers"],
+                                          a.temperature, a.abstain_levels)
+        record_abstention(a.out, abstention)
+        print(f"abstention calibrated on {abstention['cells']} validation cells: factors "
+              + " ".join(f"{f:.2f}" for f in abstention["factors"]))
 
 
 def cmd_crops(a):
@@ -137,14 +156,15 @@ def cmd_colorize_chapter(a):
     from .colorize.chapter import colorize_chapter
 
     _threads(a.threads)
-    colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature)
+    colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature,
+                     abstain=a.abstain)
 
 
 def cmd_metrics(a):
     from .evaluate.chapter import write_metrics
 
     write_metrics(a.pages, a.bins, a.colorized, a.baseline, a.out_json, a.out_csv, canvas=a.canvas, tile=a.tile,
-                  grid=a.grid)
+                  grid=a.grid, tone_lookup=a.tone_lookup)
 
 
 def cmd_scores(a):
@@ -166,6 +186,7 @@ def cmd_figure(a):
         "pages": lambda: figures.figure_pages(a.pages, a.colorized, a.out, a.n_pages, a.seams, a.dpi),
         "contour-aspect": lambda: figures.figure_contour_aspect(a.pages, a.out, a.min_area, a.dpi),
         "contour-overlay": lambda: figures.figure_contour_overlay(a.pages, a.out, a.min_area, a.dpi),
+        "registration": lambda: figures.figure_registration(a.pages, a.out, a.dpi),
     }
     draw[a.name]()
 
@@ -176,18 +197,20 @@ def cmd_report(a):
     from .report.html import parse_figures, write_report
 
     colorize = {"strategy": a.user_strategy, "decode": a.decode, "temperature": a.temperature,
-                "overlap_stride": a.overlap_stride}
+                "overlap_stride": a.overlap_stride, "abstain": a.abstain}
     write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
                  a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize)
 
 
 def cmd_colorize(a):
     from .colorize.user import colorize_pages
+    from .report.viewer import write_viewer
 
     _threads(a.threads)
     result = colorize_pages(a.pages, a.model, a.out, strategy=a.strategy, decode=a.decode, temperature=a.temperature,
-                            canvas=a.canvas, tile=a.tile, overlap_stride=a.overlap_stride, device=a.device,
-                            force=a.force, hints=a.hints, viewer=a.viewer)
+                            canvas=a.canvas, tile=a.tile, overlap_stride=a.overlap_stride, abstain=a.abstain,
+                            device=a.device,
+                            force=a.force, hints=a.hints, viewer=write_viewer if a.viewer else None)
     print(result.summary(), file=sys.stderr if result.failed else sys.stdout)
     if result.failed:
         done = len(result.written) + len(result.copied)
@@ -218,6 +241,7 @@ FIGURE_ARGS = (
      [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int}), ("--seams", {})]),
     ("contour-aspect", "contour aspect ratios per chapter", [("--pages", {"nargs": "+"}), ("--min-area", {"type": int})]),
     ("contour-overlay", "contours on a page", [_PAGES, ("--min-area", {"type": int})]),
+    ("registration", "a misaligned scan registered back onto its colour page", [_PAGES]),
 )
 
 
@@ -229,8 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", required=True)
     p.add_argument("--series-seed", type=int, help="the procedural series (synthetic chapters)")
     p.add_argument("--n-pages", type=int, help="pages of a synthetic chapter")
+    p.add_argument("--arc", choices=["series", "new"],
+                   help="story arc of a synthetic chapter: the training chapters' (series) or the new arc (new)")
     p.add_argument("--color", help="folder of colour pages (instead of the synthetic series)")
     p.add_argument("--bw", help="folder of matching B&W pages (optional)")
+    p.add_argument("--print", required=True, choices=["screentone", "lightness", "fixed"],
+                   help="how a colour page without a B&W partner is printed")
+    p.add_argument("--prints", type=int, required=True, help="prints per page (1 + further print variants)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_pages)
 
@@ -268,6 +297,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_targets)
 
+    p = sub.add_parser("tone-lookup", help="fit the tone-lookup baseline (colour from local tone alone)")
+    p.add_argument("--tiles", nargs="+", required=True, help="the training chapters' tiles files")
+    p.add_argument("--targets", nargs="+", required=True, help="their targets files, in the same order")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--max-cells", type=int, required=True, help="training cells kept (a seeded subsample)")
+    p.add_argument("--k", type=int, required=True, help="neighbours averaged")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_tone_lookup)
+
     p = sub.add_parser("labels", help="soft-encoded targets of a chapter")
     p.add_argument("--targets", required=True, help="the chapter's file from `mangacolor targets`")
     p.add_argument("--bins", required=True)
@@ -296,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(0 = none)")
     p.add_argument("--cell-fraction", type=float, required=True, help="share of grid cells per training step")
     p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the samples")
+    p.add_argument("--lightness-weight", type=float, required=True,
+                   help="weight of the fill-lightness loss (0 = no lightness output)")
+    p.add_argument("--abstain-levels", type=int, required=True,
+                   help="confidence groups of the abstention calibration on validation pages (0 = none)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threads", type=int, required=True)
@@ -318,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
+    p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (model record)")
     p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
     p.add_argument("--temperature", type=float, required=True)
     p.add_argument("--threads", type=int, required=True)
@@ -329,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", required=True)
     p.add_argument("--colorized", required=True)
     p.add_argument("--baseline", help="colourised chapter of the regression model")
+    p.add_argument("--tone-lookup", help="the tone-lookup baseline (.npz): adds its row")
     p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
     p.add_argument("--canvas", type=int, required=True)
     p.add_argument("--tile", type=int, required=True)
@@ -375,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True, help="recorded in model.pt")
     p.add_argument("--temperature", type=float, required=True, help="recorded in model.pt")
     p.add_argument("--overlap-stride", type=int, required=True, help="recorded in model.pt")
+    p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (recorded)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 
@@ -392,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--canvas", type=int, help="pages are fitted to this square (px); default: the model's tiling")
     p.add_argument("--tile", type=int, help="crop size (px); default: the model's tiling")
     p.add_argument("--overlap-stride", type=int, help="overlap strategy's stride (px); default: the model's")
+    p.add_argument("--abstain", type=_bool, help="true: shrink unsure cells' chroma toward neutral (by the model's "
+                                                 "calibration); default: the model's")
     p.add_argument("--hints", help="colour hints: a YAML of (page, x, y, color) entries or a folder of transparent PNG "
                                    "overlays named like the pages (README, Colour a chapter)")
     p.add_argument("--force", action="store_true", help="colourise pages that are already in colour too "

@@ -42,6 +42,7 @@ def write_chapter(tmp_path, name, n, seed):
         f["idx"], f["w"] = idx.astype(np.int16), w.astype(np.float16)
         f["ab"], f["hard"] = ab.astype(np.float16), idx[..., 0].astype(np.int16)
         f["page"] = (np.arange(n) // TILES_PER_PAGE).astype(np.int32)
+        f["L"] = np.clip(20 + 60 * x[:, 3] / x[:, 3].max(), 0, 100).astype(np.float16)  # fill lightness from channel 3
     return fp, lp
 
 
@@ -122,7 +123,8 @@ def pages_kit():
 
 
 # ---------------------------------------------------------------- a tiny model file for `mangacolor colorize`
-USER_RECORD = {"strategy": "tiles", "decode": "annealed_mean", "temperature": 0.38, "overlap_stride": 112}
+USER_RECORD = {"strategy": "tiles", "decode": "annealed_mean", "temperature": 0.38, "overlap_stride": 112,
+               "abstain": False}
 
 
 def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0):

@@ -45,23 +45,32 @@ def write_crops(pages_dir, out, model, strategies, overlap_stride=112, contour_m
 
 
 def head_ab(model, meta: dict, x: np.ndarray, centers: np.ndarray, method: str, temperature: float,
-            batch_size: int = 32) -> np.ndarray:
-    """ab (N, G, G, 2) of hypercolumns (N, C, G, G) through a trained head (classifier decoded, or regression)."""
+            abstain: bool = False, batch_size: int = 32) -> np.ndarray:
+    """ab (N, G, G, 2) of hypercolumns (N, C, G, G) through a trained head (classifier decoded, or regression),
+    or Lab (N, G, G, 3) when the head predicts lightness too (``meta["lightness"]``); ``abstain`` applies the
+    model's calibrated abstention (``meta["abstain"]``) to a classifier's ab."""
+    abstention = meta.get("abstain") if abstain else None
+    lightness = bool(meta.get("lightness"))
     out = []
     with torch.inference_mode():
         for start in range(0, len(x), batch_size):
-            y = model(torch.from_numpy(np.asarray(x[start:start + batch_size], np.float32)))
+            xb = torch.from_numpy(np.asarray(x[start:start + batch_size], np.float32))
+            y, light = model(xb, with_lightness=True) if lightness else (model(xb), None)
             if meta["kind"] == "classification":
-                out.append(decode(y, centers, method=method, T=temperature))
+                ab = decode(y, centers, method=method, T=temperature, abstention=abstention)
             else:
-                out.append(y.permute(0, 2, 3, 1).numpy().astype(np.float32))
-    return np.concatenate(out) if out else np.zeros((0,) + x.shape[2:] + (2,), np.float32)
+                ab = y.permute(0, 2, 3, 1).numpy().astype(np.float32)
+            if light is not None:
+                ab = np.concatenate([light.permute(0, 2, 3, 1).numpy().astype(np.float32), ab], axis=-1)
+            out.append(ab)
+    return np.concatenate(out) if out else np.zeros((0,) + x.shape[2:] + (3 if lightness else 2,), np.float32)
 
 
-def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode="annealed_mean",
-                     temperature=0.38) -> None:
+def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode: str, temperature: float,
+                     abstain: bool) -> None:
     """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB.
-    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs)."""
+    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs); ``abstain``
+    applies the model's calibrated abstention."""
     from ..model.load import load_model
 
     model, meta = load_model(model_path)
@@ -74,12 +83,16 @@ def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode="
             for strategy in strategies:
                 group = src[f"{page_key(i)}/{strategy}"]
                 plan = CropPlan.load(group)
-                ab_crops = head_ab(model, meta, group["x"], centers, method, temperature)
+                ab_crops = head_ab(model, meta, group["x"], centers, method, temperature, abstain)
                 ab = compose(bw, plan, ab_crops)
                 g = dst.create_group(f"{page_key(i)}/{strategy}")
+                if ab.shape[-1] == 3:  # the head's lightness beside its ab
+                    g.create_dataset("lightness", data=ab[..., 0].astype(np.float16), compression="gzip")
+                    ab = np.ascontiguousarray(ab[..., 1:])
                 g.create_dataset("ab", data=ab.astype(np.float16), compression="gzip")
                 g.create_dataset("rgb", data=to_rgb(bw, ab), compression="gzip")
                 g.create_dataset("boxes", data=plan.boxes)
                 g.attrs.update(offset=plan.offset, scale=plan.scale, tile=plan.tile, canvas=plan.canvas)
         dst.attrs.update(model=str(model_path), kind=meta["kind"], optimizer=meta.get("optimizer", ""),
-                         decode=method, temperature=temperature, pages=len(rows), strategies=strategies)
+                         decode=method, temperature=temperature, abstain=bool(abstain and "abstain" in meta),
+                         pages=len(rows), strategies=strategies)

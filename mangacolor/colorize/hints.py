@@ -17,9 +17,11 @@ Regions (`line_regions`): the print is split along its line art into closed regi
 (grey < ``INK_LEVEL``) that are neither isolated screen dots (4-connected dark blobs under ``DOT_AREA`` pixels) nor
 part of a periodic screen (a dark pixel whose ``SCREEN_WINDOW`` neighbourhood equals itself shifted by a vector of
 4-9 px in two directions at least 45 degrees apart, up to ``SCREEN_MISMATCH`` of its pixels: dot screens, line
-screens and even hatching are periodic, a stroke is at most invariant along itself); gaps of a pixel in the line
-art are closed. Solid black areas and regions under ``MIN_REGION`` pixels are no region (label 0): the
-composition keeps the print's lightness, so black stays black whatever chroma it gets.
+screens and even hatching are periodic, a stroke is at most invariant along itself). This simple rule stands in
+for the trained line-art extractor (`colorize.lineart`), which is used instead once its weights are installed.
+Gaps in the line art up to 4 px are closed (`colorize.regions.line_regions`). Solid black areas and regions under
+``MIN_REGION`` pixels are no region (label 0): the composition keeps the print's lightness, so black stays black
+whatever chroma it gets.
 
 The rule that carries a correction over the chapter (`ChapterHints`): every region under a scribble becomes a
 *reference*, described by what the model predicted for it before the correction: its bin distribution, the mean of
@@ -50,6 +52,8 @@ from PIL import Image, ImageColor
 
 from ..data.pages import PageError
 from ..kernels.lab import rgb_to_lab
+from .lineart import WEIGHTS as LINENET_WEIGHTS
+from .regions import line_regions as closed_regions
 
 INK_LEVEL = 128  # grey below which a pixel is ink (line art or screen)
 DOT_AREA = 40  # 4-connected dark blobs smaller than this are screen dots
@@ -236,27 +240,27 @@ def _drop_small(mask: np.ndarray, area: int, connectivity: int) -> np.ndarray:
 
 
 def line_art(gray: np.ndarray) -> np.ndarray:
-    """bool (H, W): the line art of a print, uint8 (H, W) grey (module docstring: ink that is not screen)."""
+    """bool (H, W): the line art of a print, uint8 (H, W) grey: ink that is not screen (module docstring), or
+    `lineart.extract_lineart`'s lines where its trained weights are installed."""
     gray = np.asarray(gray)
     if gray.ndim != 2 or gray.dtype != np.uint8:
         raise ValueError(f"line_art needs a uint8 (H, W) grey page, got {gray.dtype} {gray.shape}")
+    if LINENET_WEIGHTS.is_file():
+        from .lineart import extract_lineart
+
+        return extract_lineart(gray).lines
     dark = (gray < INK_LEVEL).astype(np.uint8)
     lines = _drop_small(dark, DOT_AREA, 4)
     lines[screen_mask(dark)] = 0
-    lines = _drop_small(lines, DOT_AREA // 2, 8)  # what is left of a screen at its edges
-    return cv2.morphologyEx(lines, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool)
+    return _drop_small(lines, DOT_AREA // 2, 8).astype(bool)  # what is left of a screen at its edges
 
 
 def line_regions(gray: np.ndarray) -> tuple[np.ndarray, int]:
-    """(labels int32 (H, W), n): the closed regions of a print between its line art, 1..n; 0 = line art, solid
-    black and regions under ``MIN_REGION`` pixels."""
-    free = (~line_art(gray)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(free, connectivity=4)
-    keep = stats[:, cv2.CC_STAT_AREA] >= MIN_REGION
-    keep[0] = False
-    new_id = np.zeros(n, np.int32)
-    new_id[keep] = np.arange(1, int(keep.sum()) + 1)
-    return new_id[labels], int(keep.sum())
+    """(labels int32 (H, W), n): the closed regions of a print between its line art, 1..n
+    (`regions.line_regions`: gaps in the lines closed, regions under ``MIN_REGION`` pixels dropped); 0 = line art,
+    solid black and small regions."""
+    labels = closed_regions(line_art(gray), min_area=MIN_REGION)
+    return labels, int(labels.max())
 
 
 # ---------------------------------------------------------------- what the model predicted for each region

@@ -249,11 +249,13 @@ def _crop_canvas(ab_canvas: np.ndarray, plan: CropPlan, page_shape: tuple[int, i
 
 
 def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.ndarray:
-    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution."""
+    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution. Crops
+    of Lab (N, G, G, 3) (a head's lightness beside its ab) compose the same way into (H, W, 3)."""
     ab_crops = np.asarray(ab_crops, np.float32)
     h, w = gray_page.shape
-    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] != 2:
-        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2), got {ab_crops.shape}")
+    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] not in (2, 3):
+        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2 or 3), got {ab_crops.shape}")
+    k = ab_crops.shape[-1]
     if (h, w) != tuple(plan.page_shape):
         raise ValueError(f"page is {h}x{w} but the plan was made for {plan.page_shape}")
     T = plan.tile
@@ -263,12 +265,12 @@ def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.n
         if plan.strategy == "tiles" and (C * G) % T == 0:
             # stitch at grid resolution, then upsample the whole canvas once: a perfect model leaves no seam
             # (upsampling tile by tile would hold each tile's border cells flat and jump between them)
-            grid = np.zeros((C * G // T, C * G // T, 2), np.float32)
+            grid = np.zeros((C * G // T, C * G // T, k), np.float32)
             for (y, x), ab in zip(plan.origins, ab_crops):
                 grid[y * G // T:y * G // T + G, x * G // T:x * G // T + G] = ab
             ab_canvas = grid if G == T else cv2.resize(grid, (C, C), interpolation=cv2.INTER_LINEAR)
             return _crop_canvas(ab_canvas, plan, (h, w))
-        acc = np.zeros((C, C, 2), np.float64)
+        acc = np.zeros((C, C, k), np.float64)
         wsum = np.zeros((C, C), np.float64)
         win = np.outer(_window(T), _window(T)) if plan.strategy == "overlap" else np.ones((T, T))
         for (y, x), ab in zip(plan.origins, ab_crops):

@@ -32,20 +32,22 @@ from .hints import ChapterHints, PageRegions, Scribble, load_hints, page_regions
 from .strategies import STRATEGIES, CropPlan, compose, plan_crops, to_rgb
 
 SETTING_FLAGS = {"strategy": "--strategy", "decode": "--decode", "temperature": "--temperature",
-                 "overlap_stride": "--overlap-stride", "canvas": "--canvas", "tile": "--tile"}
+                 "overlap_stride": "--overlap-stride", "abstain": "--abstain", "canvas": "--canvas", "tile": "--tile"}
 
 
 @dataclass(frozen=True)
 class Settings:
     """How pages are colourised: ``strategy`` (colorize.strategies), ``decode`` (annealed_mean | argmax) at
     ``temperature``, pages fitted to a ``canvas`` x ``canvas`` square cut into ``tile`` crops (pixels), overlapping
-    tiles ``overlap_stride`` pixels apart."""
+    tiles ``overlap_stride`` pixels apart; ``abstain``: shrink unsure cells' chroma by the model's calibration
+    (``meta["abstain"]``; no effect on a model without one)."""
     strategy: str
     decode: str
     temperature: float
     canvas: int
     tile: int
     overlap_stride: int
+    abstain: bool
 
 
 def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
@@ -62,7 +64,8 @@ def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
         raise ModelError(f"{path}: the model records no {', '.join(m.lstrip('-') for m in missing)}; use the model a "
                          f"main run exports (results/<chapter>/model.pt) or give {' '.join(missing)}")
     settings = Settings(str(values["strategy"]), str(values["decode"]), float(values["temperature"]),
-                        int(values["canvas"]), int(values["tile"]), int(values["overlap_stride"]))
+                        int(values["canvas"]), int(values["tile"]), int(values["overlap_stride"]),
+                        bool(values["abstain"]))
     if settings.strategy not in STRATEGIES or settings.decode not in METHODS or not settings.temperature > 0:
         raise ModelError(f"{path}: unusable colourising settings {settings}")
     if settings.canvas % settings.tile:
@@ -94,6 +97,7 @@ class PageColorizer:
         self.extractor = Hypercolumns.from_weights(feats["weights"], feats["layers"], feats["grid"],
                                                    seed=max(int(feats.get("weights_seed", 0)), 0))
         self.centers = np.asarray(meta["centers"], np.float32)
+        self.abstention = meta.get("abstain") if settings.abstain else None
         self.hints: ChapterHints | None = None
         self.hinted: dict[bytes, str] = {}
 
@@ -117,7 +121,8 @@ class PageColorizer:
                 y = self.head(torch.from_numpy(x[start:start + self.batch_size]).to(self.device))
                 stop = start + len(y)
                 if classifier:
-                    ab[start:stop] = decode(y, self.centers, self.settings.decode, self.settings.temperature)
+                    ab[start:stop] = decode(y, self.centers, self.settings.decode, self.settings.temperature,
+                                            abstention=self.abstention)
                     if probs is not None:
                         probs[start:stop] = torch.softmax(y.float(), dim=1).cpu().numpy()
                 else:
@@ -196,14 +201,16 @@ def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> t
 
 def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | Path, *, strategy: str | None = None,
                    decode: str | None = None, temperature: float | None = None, canvas: int | None = None,
-                   tile: int | None = None, overlap_stride: int | None = None, device: str = "auto",
-                   force: bool = False, hints: str | Path | None = None, viewer: bool = False,
-                   progress: bool = True) -> BatchResult:
+                   tile: int | None = None, overlap_stride: int | None = None, abstain: bool | None = None,
+                   device: str = "auto",
+                   force: bool = False, hints: str | Path | None = None,
+                   viewer: Callable[[Path, list, str], Path] | None = None, progress: bool = True) -> BatchResult:
     """Colourise the pages of ``inputs`` (image files, folders, CBZ/ZIP archives) into ``out`` (a folder, or a CBZ
     when it ends in .cbz) with ``model`` (a model.pt or a results folder holding one); returns what was done.
 
     Settings left None come from the model's record (`model_settings`). ``force`` colourises pages already in
-    colour too; ``hints`` is a hints file or overlay folder (`colorize.hints`); ``viewer`` writes viewer.html.
+    colour too; ``hints`` is a hints file or overlay folder (`colorize.hints`); ``viewer``, a function like
+    `report.viewer.write_viewer` (html path, page entries, title), writes viewer.html (module docstring).
     Raises PageError / ModelError (one line each, nothing written) for bad inputs, output, hints or model, and
     `batch.BatchInterrupted` on Ctrl-C (finished pages are kept: rerun to resume).
     """
@@ -223,7 +230,7 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
         raise ModelError(f"{path}: hints need a classification model (they compare its bin distributions); this is "
                          f"a {meta['kind']} model")
     settings = model_settings(meta, path, strategy=strategy, decode=decode, temperature=temperature, canvas=canvas,
-                              tile=tile, overlap_stride=overlap_stride)
+                              tile=tile, overlap_stride=overlap_stride, abstain=abstain)
     log(f"{path}: {meta['kind']}-{meta.get('optimizer', '?')}, strategy {settings.strategy}, {settings.decode} "
         f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}")
     colorizer = PageColorizer(head, meta, settings, device)
@@ -242,11 +249,9 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     if notes.count:
         result.notes[f"larger than the {settings.canvas}x{settings.canvas} canvas, scaled down to fit"] = \
             [f"{notes.count} page(s)"]
-    if viewer and (result.written or result.skipped or result.copied):
-        from ..report.viewer import write_viewer
-
+    if viewer is not None and (result.written or result.skipped or result.copied):
         folder, entries = _viewer_pages(sources, result, sink)
         title = f"mangacolor: {', '.join(Path(p).name for p in inputs)}"
-        result.notes["viewer"] = [str(write_viewer(folder / "viewer.html", entries, title))]
+        result.notes["viewer"] = [str(viewer(folder / "viewer.html", entries, title))]
     return result
 

@@ -30,7 +30,8 @@ class TileDataset(Dataset):
     ``x`` (C, G, G) float16 as stored (half the bytes through loader and host-to-device copy; ``train`` converts
     whole batches to float32, which torch does several times faster than NumPy tile by tile), ``ab`` (2, G, G) float32, ``index`` () int64 (position in this dataset), and when
     the labels files have them (``soft``) ``idx`` (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and
-    ``hard`` (G, G) int64. ``k`` is 0 without soft targets.
+    ``hard`` (G, G) int64 (``k`` is 0 without soft targets), and when they have it ``L`` (1, G, G) float32, the
+    cells' fill lightness.
     """
 
     def __init__(self, features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike]):
@@ -54,6 +55,8 @@ class TileDataset(Dataset):
                 sizes.append(n)
                 pages.append(g["page"][:].astype(np.int64))
         self.in_channels, self.grid, _, self.k = self.shape
+        #: Whether items carry the fill lightness ``L`` (1, G, G) (every labels file has it).
+        self.lightness = all(_has(lp, "L") for lp in self.labels)
         #: Whether items carry the classifier's soft targets (idx, w) and hard bins.
         self.soft = self.k > 0
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
@@ -73,6 +76,7 @@ class TileDataset(Dataset):
         if self._files is None or self._pid != os.getpid():
             self._files = [(h5py.File(fp, "r"), h5py.File(lp, "r")) for fp, lp in zip(self.features, self.labels)]
             keys = ("ab", "idx", "w", "hard") if self.soft else ("ab",)
+            keys += ("L",) if self.lightness else ()
             self._datasets = [{"x": f["x"], **{k: g[k] for k in keys}} for f, g in self._files]
             self._pid = os.getpid()
         return self._datasets
@@ -97,6 +101,8 @@ class TileDataset(Dataset):
         if self.soft:
             item.update(idx=_channels_first(d["idx"][j], np.int64), w=_channels_first(d["w"][j], np.float32),
                         hard=torch.from_numpy(d["hard"][j].astype(np.int64)))
+        if self.lightness:
+            item["L"] = torch.from_numpy(d["L"][j][None].astype(np.float32))
         return item
 
     def close(self) -> None:
@@ -104,6 +110,11 @@ class TileDataset(Dataset):
             f.close()
             g.close()
         self._files, self._datasets = None, []
+
+
+def _has(path: Path, key: str) -> bool:
+    with h5py.File(path, "r") as f:
+        return key in f
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

@@ -1,13 +1,21 @@
 """Chapter pages: read and validate users' images, generate synthetic chapters, write the page folder.
 
-A chapter's page folder (written by the ``pages`` rule) holds ``color/NNN.png`` (RGB), ``bw/NNN.png`` (grey) and
-``pages.csv`` (index, name, height, width, source). Users' input folders are only ever read.
+A chapter's page folder (written by the ``pages`` rule) holds ``color/NNN.png`` (RGB), ``bw/NNN.png`` (grey: the
+page's print), for training chapters ``prints/K/NNN.png`` (further prints of the same colour page, K = 1, 2, ...:
+training sees every colour page under several prints) and ``pages.csv`` (index, name, height, width, source,
+alignment: the registration score of a user's B&W scan, empty where the print was made here). Users' input
+folders are only ever read.
+
+How a colour page without a B&W partner becomes B&W (config ``print``): ``screentone`` (the print model,
+``data.printing``: tones chosen per page and region, so the print does not give the colour away), ``lightness``
+(the colour page's own CIE lightness: continuous grey, each flat colour its own grey level) or, for the
+synthetic series only, ``fixed`` (the palette's one screen per colour: the seed experiment's print).
 """
 from __future__ import annotations
 
 import csv
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -130,64 +138,116 @@ def list_images(folder: str | Path, key: str) -> list[Path]:
     return files
 
 
+PRINTS = ("screentone", "lightness", "fixed")
+GREY_CHROMA, GREY_SHARE = 10.0, 0.005  # a "colour" page with under 0.5 % of pixels of Lab chroma > 10 is grey
+
+
 @dataclass
 class Page:
     name: str
     color: np.ndarray
     bw: np.ndarray
     source: str
+    prints: list[np.ndarray] = field(default_factory=list)  # further prints of the page (training)
+    alignment: float | None = None  # registration score of a user's B&W scan
 
 
-def synthetic_pages(series_seed: int, chapter: str, n_pages: int) -> Iterator[Page]:
-    """The pages of a chapter of the procedural series (deterministic in its arguments)."""
-    from .synth import render_page
+def _print_seed(chapter: str, name: str, variant: int) -> int:
+    from .synth import stable_seed
 
+    return stable_seed("user-print", chapter, name, variant)
+
+
+def synthetic_pages(series_seed: int, chapter: str, n_pages: int, print_style: str, n_prints: int, arc: str
+                    ) -> Iterator[Page]:
+    """The pages of a chapter of the procedural series from story arc ``arc`` (``series``: the training chapters'
+    world; ``new``: backdrops, props and a newcomer never drawn in it), printed ``n_prints`` times each (print
+    variants 0, 1, ...; deterministic in the arguments)."""
+    from .synth import ARCS, render_print
+
+    if print_style not in PRINTS:
+        raise PageError(f"config print: {print_style!r} is not one of {', '.join(PRINTS)}")
+    if arc not in ARCS:
+        raise PageError(f"config chapters.{chapter}.arc: {arc!r} is not one of {', '.join(ARCS)}")
     for i in range(n_pages):
-        color, bw = render_page(series_seed, chapter, i)
-        yield Page(f"{i:03d}", color, bw, "synthetic")
+        color, bw = render_print(series_seed, chapter, i, print_style, arc=arc)
+        extra = [render_print(series_seed, chapter, i, print_style, variant=k, arc=arc)[1]
+                 for k in range(1, n_prints)]
+        yield Page(f"{i:03d}", color, bw, "synthetic", extra)
 
 
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the header, without decoding; PageError for an unreadable file."""
-    check_page_header(path, "bw")
-    with Image.open(path) as im:
-        return im.size
+def print_color_page(color: np.ndarray, print_style: str, seed: int) -> np.ndarray:
+    """A B&W print of a user's colour page: the print model (``screentone``) or its lightness (``lightness``)."""
+    if print_style == "lightness":
+        return gray_from_color(color)
+    if print_style == "screentone":
+        from .printing import print_page
+
+        return print_page(color, seed)
+    raise PageError(f"config print: {print_style!r} needs the series' palette; a user's colour pages print as "
+                    "screentone or lightness")
 
 
-def folder_pages(color_dir: str | Path, bw_dir: str | Path | None, chapter: str) -> Iterator[Page]:
-    """A user's chapter: colour pages, with matching B&W pages by file stem (or derived from lightness).
+def is_grey(color: np.ndarray) -> bool:
+    """True when an RGB page carries (almost) no colour: nothing to learn from."""
+    from ..kernels.lab import rgb_to_lab
 
-    Matching B&W and colour pages must have the same size; every pair that does not is listed (from the image
-    headers) before any page is read."""
-    color_files = list_images(color_dir, f"chapters.{chapter}.color")
+    ab = rgb_to_lab(color[::4, ::4])[..., 1:]
+    return float((np.hypot(ab[..., 0], ab[..., 1]) > GREY_CHROMA).mean()) < GREY_SHARE
+
+
+def folder_pages(color_dir: str | Path, bw_dir: str | Path | None, chapter: str, print_style: str,
+                 n_prints: int = 1, report=print) -> Iterator[Page]:
+    """A user's chapter: colour pages, each with its B&W scan (matched by file stem and registered onto the colour
+    page) or printed from it (``print_style``); ``n_prints`` - 1 further prints from the print model.
+
+    A page that cannot be used (unreadable, already grey, no partner, a scan that cannot be registered) is left
+    out and named through ``report``; a chapter with no usable page is a PageError naming it."""
+    from .register import RegistrationError, register_pair
+
+    key = f"chapters.{chapter}"
+    color_files = list_images(color_dir, f"{key}.color")
     bw_by_stem = {}
+    left_out = []
     if bw_dir is not None:
-        bw_by_stem = {p.stem: p for p in list_images(bw_dir, f"chapters.{chapter}.bw")}
-        missing = [p.name for p in color_files if p.stem not in bw_by_stem]
-        if missing:
-            raise PageError(f"config chapters.{chapter}.bw: no B&W page in {bw_dir} for colour page(s) "
-                            f"{', '.join(missing[:5])}")
-        differ = []
-        for path in color_files:
-            (cw, ch), (bw_w, bw_h) = _image_size(path), _image_size(bw_by_stem[path.stem])
-            if (cw, ch) != (bw_w, bw_h):
-                differ.append(f"{bw_by_stem[path.stem].name} is {bw_w}x{bw_h}, {path.name} is {cw}x{ch}")
-        if differ:
-            shown = "; ".join(differ[:10]) + (f"; ... and {len(differ) - 10} more" if len(differ) > 10 else "")
-            raise PageError(f"config chapters.{chapter}: {len(differ)} of {len(color_files)} B&W page(s) in {bw_dir} "
-                            f"differ in size (width x height) from their colour page in {color_dir}: {shown}. "
-                            "Matching pages must have the same size: scale or crop them to match")
+        bw_files = list_images(bw_dir, f"{key}.bw")
+        bw_by_stem = {p.stem: p for p in bw_files}
+        color_stems = {p.stem for p in color_files}
+        left_out += [f"{p}: no B&W page with this name in {bw_dir}" for p in color_files if p.stem not in bw_by_stem]
+        left_out += [f"{p}: no colour page with this name in {color_dir}" for p in bw_files
+                     if p.stem not in color_stems]
+    used = 0
     for path in color_files:
-        color = read_page(path, "color")
-        if bw_dir is None:
-            yield Page(path.stem, color, gray_from_color(color), str(path))
+        if bw_dir is not None and path.stem not in bw_by_stem:
             continue
-        bw = read_page(bw_by_stem[path.stem], "bw")
-        yield Page(path.stem, color, bw, str(path))
+        try:
+            color = read_page(path, "color")
+            if is_grey(color):
+                raise PageError(f"{path}: the colour page is grey (no chroma): nothing to learn colours from")
+            alignment = None
+            if bw_dir is None:
+                bw = print_color_page(color, print_style, _print_seed(chapter, path.stem, 0))
+            else:
+                scan = read_page(bw_by_stem[path.stem], "bw")
+                reg = register_pair(scan, color, name=str(bw_by_stem[path.stem]))
+                bw, alignment = reg.bw, round(float(reg.score), 4)
+            extra = [print_color_page(color, "screentone" if print_style == "fixed" else print_style,
+                                      _print_seed(chapter, path.stem, k)) for k in range(1, n_prints)]
+        except (PageError, RegistrationError) as exc:
+            left_out.append(str(exc))
+            continue
+        used += 1
+        yield Page(path.stem, color, bw, str(path), extra, alignment)
+    for message in left_out:
+        report(f"left out: {message}")
+    if not used:
+        raise PageError(f"config {key}: no usable page pair in {color_dir}" + (f" and {bw_dir}" if bw_dir else "")
+                        + (": " + "; ".join(left_out[:5]) if left_out else ""))
 
 
 def write_page_folder(pages: Iterator[Page], out_dir: str | Path, progress: bool = True) -> int:
-    """Write pages as ``color/NNN.png``, ``bw/NNN.png`` and ``pages.csv`` into ``out_dir``, atomically."""
+    """Write pages as ``color/NNN.png``, ``bw/NNN.png``, ``prints/K/NNN.png`` and ``pages.csv`` into ``out_dir``,
+    atomically."""
     from tqdm import tqdm
 
     with atomic_path(out_dir, suffix=".tmpdir") as tmp:
@@ -198,17 +258,24 @@ def write_page_folder(pages: Iterator[Page], out_dir: str | Path, progress: bool
             name = f"{i:03d}.png"
             cv2.imwrite(str(tmp / "color" / name), cv2.cvtColor(page.color, cv2.COLOR_RGB2BGR))
             cv2.imwrite(str(tmp / "bw" / name), page.bw)
+            for k, extra in enumerate(page.prints, start=1):
+                (tmp / "prints" / str(k)).mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(tmp / "prints" / str(k) / name), extra)
             rows.append({"index": i, "name": page.name, "height": page.color.shape[0],
-                         "width": page.color.shape[1], "source": page.source})
+                         "width": page.color.shape[1], "source": page.source, "prints": 1 + len(page.prints),
+                         "alignment": "" if page.alignment is None else page.alignment})
         with open(tmp / "pages.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=["index", "name", "height", "width", "source"])
+            writer = csv.DictWriter(f, fieldnames=["index", "name", "height", "width", "source", "prints",
+                                                   "alignment"])
             writer.writeheader()
             writer.writerows(rows)
     return len(rows)
 
 
-def load_page_folder(folder: str | Path) -> tuple[list[dict], Iterator[tuple[np.ndarray, np.ndarray]]]:
-    """The ``pages.csv`` rows of a page folder and an iterator over its (colour RGB, B&W grey) pages."""
+def load_page_folder(folder: str | Path, all_prints: bool = False
+                     ) -> tuple[list[dict], Iterator[tuple[np.ndarray, np.ndarray]]]:
+    """The ``pages.csv`` rows of a page folder and an iterator over its (colour RGB, B&W grey) pages; with
+    ``all_prints`` every print of each page in turn (print 0, then the further prints), the colour page repeated."""
     folder = Path(folder)
     with open(folder / "pages.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -217,8 +284,10 @@ def load_page_folder(folder: str | Path) -> tuple[list[dict], Iterator[tuple[np.
         for row in rows:
             name = f"{int(row['index']):03d}.png"
             color = cv2.cvtColor(cv2.imread(str(folder / "color" / name), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-            bw = cv2.imread(str(folder / "bw" / name), cv2.IMREAD_GRAYSCALE)
-            yield color, bw
+            n = int(row.get("prints") or 1) if all_prints else 1
+            for k in range(n):
+                print_path = folder / "bw" / name if k == 0 else folder / "prints" / str(k) / name
+                yield color, cv2.imread(str(print_path), cv2.IMREAD_GRAYSCALE)
 
     return rows, pages()
 

@@ -15,12 +15,15 @@ from ..kernels.tiling import fit_to_canvas, pad_and_tile
 
 def write_tiles(pages_dir: str | Path, out: str | Path, canvas: int = 1344, tile: int = 224,
                 drop_blank: bool = True) -> int:
-    """Pad and tile every page of a page folder into ``out`` (datasets gray, color, page, pos); returns tile count.
+    """Pad and tile every print of every page of a page folder into ``out`` (datasets gray, color, page, pos);
+    returns the tile count. Tiles of all prints of a page share its ``page`` index (the validation split keeps
+    them together).
 
     Blank (all-black) tiles are judged on the B&W page and dropped unless ``drop_blank`` is False. Datasets grow
     page by page, so memory holds one page's tiles at a time.
     """
-    rows, pages = load_page_folder(pages_dir)
+    rows, pages = load_page_folder(pages_dir, all_prints=True)
+    page_of = [i for i, row in enumerate(rows) for _ in range(int(row.get("prints") or 1))]
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         gray = f.create_dataset("gray", (0, tile, tile), np.uint8, maxshape=(None, tile, tile),
                                 chunks=(1, tile, tile))
@@ -28,7 +31,8 @@ def write_tiles(pages_dir: str | Path, out: str | Path, canvas: int = 1344, tile
                                  chunks=(1, tile, tile, 3))
         page_idx = f.create_dataset("page", (0,), np.int32, maxshape=(None,))
         pos = f.create_dataset("pos", (0, 2), np.int32, maxshape=(None, 2))
-        for i, (rgb, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"tiles {Path(out).stem}", unit="page")):
+        for i, (rgb, bw) in zip(page_of, tqdm(pages, total=len(page_of), desc=f"tiles {Path(out).stem}",
+                                              unit="print")):
             bw, _ = fit_to_canvas(bw, canvas)
             rgb, _ = fit_to_canvas(rgb, canvas)
             g = pad_and_tile(bw, canvas, tile)

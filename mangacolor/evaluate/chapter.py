@@ -28,7 +28,8 @@ from ..data.pages import load_page_folder
 from ..kernels.tiling import fit_to_canvas
 
 KEYS = {"psnr": "psnr", "auc": "auc", "auc_colored": "auc_colored", "bin_accuracy": "bin_accuracy",
-        "colorfulness_ratio": "colorfulness_ratio", "seam_score": "seam"}
+        "colorfulness_ratio": "colorfulness_ratio", "seam_score": "seam", "ssim": "ssim", "delta_cf": "delta_cf",
+        "lineart_kept": "lineart_kept", "ink_recolored": "ink_recolored"}
 BASELINE_STRATEGY = "tiles"
 
 
@@ -45,9 +46,13 @@ def grid_truth(true_ab: np.ndarray, cell: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def chapter_rows(pages_dir, bins_path, colorized, baseline=None, canvas=1344, tile=224,
-                 grid: int | None = None) -> pd.DataFrame:
-    """One row of metrics per (method, page); the ``references`` rows need the hypercolumn ``grid``."""
+def chapter_rows(pages_dir, bins_path, colorized, baseline, canvas: int, tile: int, grid: int | None,
+                 tone_lookup=None) -> pd.DataFrame:
+    """One row of metrics per (method, page); the ``references`` rows need the hypercolumn ``grid``, the
+    ``tone_lookup`` baseline its fitted model (a path)."""
+    from .tone_lookup import ToneLookup
+
+    lookup = ToneLookup.load(tone_lookup) if tone_lookup else None
     bins = load_bins(bins_path)
     quantizer = ABQuantizer(int(bins["step"]), str(bins["rule"]))
     rows, pages = load_page_folder(pages_dir)
@@ -58,10 +63,15 @@ def chapter_rows(pages_dir, bins_path, colorized, baseline=None, canvas=1344, ti
         for i, (color, bw) in enumerate(pages):
             true_ab = rgb_to_lab(color)[..., 1:]
             offset, scale = canvas_geometry(bw.shape, canvas)
-            common = dict(true_ab=true_ab, hard_fn=quantizer.hard, offset=offset, tile=tile, scale=scale)
+            common = dict(true_ab=true_ab, hard_fn=quantizer.hard, offset=offset, tile=tile, scale=scale,
+                          print_gray=bw)
             gray_rgb = np.repeat(bw[..., None], 3, axis=2)
             m = page_metrics(gray_rgb, color, pred_ab=np.zeros_like(true_ab), **common)
             records.append({"group": "baselines", "method": "gray", "page": i, **m})
+            if lookup is not None:
+                ab = lookup.predict_page(bw)
+                m = page_metrics(to_rgb(bw, ab), color, pred_ab=ab, **common)
+                records.append({"group": "baselines", "method": "tone_lookup", "page": i, **m})
             if grid:
                 for name, ab in (("true_ab", true_ab), ("grid_truth", grid_truth(true_ab, tile / grid / scale))):
                     m = page_metrics(to_rgb(bw, ab), color, pred_ab=ab, **common)
@@ -80,10 +90,10 @@ def chapter_rows(pages_dir, bins_path, colorized, baseline=None, canvas=1344, ti
     return pd.DataFrame.from_records(records)
 
 
-def write_metrics(pages_dir, bins_path, colorized, baseline, out_json, out_csv, canvas=1344, tile=224,
-                  grid: int | None = None) -> dict:
+def write_metrics(pages_dir, bins_path, colorized, baseline, out_json, out_csv, canvas: int, tile: int,
+                  grid: int | None, tone_lookup=None) -> dict:
     """Write per-page ``metrics.csv`` and chapter means ``metrics.json``; returns the means."""
-    df = chapter_rows(pages_dir, bins_path, colorized, baseline, canvas, tile, grid)
+    df = chapter_rows(pages_dir, bins_path, colorized, baseline, canvas, tile, grid, tone_lookup)
     with atomic_path(out_csv) as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
     means = {"strategies": {}, "baselines": {}, **({"references": {}} if grid else {})}

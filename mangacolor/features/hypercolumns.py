@@ -37,7 +37,7 @@ def _autocast(device: torch.device, precision: str):
         return contextlib.nullcontext()
     if device.type == "cpu" and not _cpu_has_native_bf16():
         warnings.warn("precision='bfloat16' on a CPU without native bfloat16 (AVX512-BF16/AMX): oneDNN emulates it "
-                      "and convolutions run ~20x slower than float32 here; use precision='float32'", stacklevel=3)
+                      "and convolutions run many times slower than float32 (README, Config); use precision='float32'", stacklevel=3)
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 

@@ -9,7 +9,7 @@ reads from ``meta``:
 - ``centers``: (Q, 2) ab bin centres; ``features``: the backbone (weights, layers, grid, precision, ...);
 - ``tiling``: ``{"canvas", "tile"}`` the pages were tiled with for training;
 - ``colorize`` (in the model the main run exports beside its report, ``results/<chapter>/model.pt``): the
-  defaults of ``mangacolor colorize``: ``strategy``, ``decode``, ``temperature``, ``overlap_stride``.
+  defaults of ``mangacolor colorize``: ``strategy``, ``decode``, ``temperature``, ``overlap_stride``, ``abstain``.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.M
     saved = read_model_file(path, device)
     meta = saved["meta"]
     model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"], meta["kernel"],
-                        meta["context"])
+                        meta["context"], meta.get("lightness", False))
     try:
         model.load_state_dict(saved["state_dict"])
     except (RuntimeError, TypeError, AttributeError) as exc:

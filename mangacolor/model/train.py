@@ -4,7 +4,7 @@ One run writes to ``out_dir``:
 - ``checkpoint.pt`` after every epoch (model, optimiser, epoch, history, samples, RNG states); a rerun with the
   same settings resumes from it, and on CPU ends with exactly the weights of an uninterrupted run;
 - ``model.pt``: ``{"state_dict", "meta"}`` with meta kind, widths, kernel, in_channels, n_bins, optimizer, epochs, ...;
-- ``history.csv``: epoch, train_loss, val_loss, val_top1, val_top5, seconds;
+- ``history.csv``: epoch, train_loss, val_loss, val_top1, val_top5, val_l_mae (lightness, L* units), seconds;
 - ``samples.npz``: predicted ab (S, G, G, 2) of fixed validation tiles after epoch 1, 25 %, 50 % and the last
   (keys ``epoch_{e}``), with ``epochs``, ``tile_index`` (position in the concatenated chapters) and ``ab_true``.
 
@@ -33,7 +33,7 @@ from ..data.dataset import TileDataset, collate, split_by_page
 from ..io import atomic_path
 from ..features.device import resolve_device, to_device
 from .decode import annealed_mean, bin_hits, nearest_bins
-from .heads import build_model, count_parameters, regression_loss, soft_cross_entropy
+from .heads import build_model, count_parameters, lightness_loss, regression_loss, soft_cross_entropy
 
 #: The three optimisers of the blog.
 OPTIMIZERS = ("sgd", "adadelta", "adam")
@@ -87,11 +87,20 @@ def sample_cells(batch: dict[str, torch.Tensor], fraction: float) -> dict[str, t
     return out
 
 
-def _loss(model, batch, kind, class_weights):
-    out = model(batch["x"])
+def _loss(model, batch, kind, class_weights, lightness_weight=0.0):
+    """(loss, output, predicted lightness or None) of one batch."""
+    light = None
+    if lightness_weight:
+        out, light = model(batch["x"], with_lightness=True)
+    else:
+        out = model(batch["x"])
     if kind == "classification":
-        return soft_cross_entropy(out, batch["idx"], batch["w"], class_weights), out
-    return regression_loss(out, batch["ab"]), out
+        loss = soft_cross_entropy(out, batch["idx"], batch["w"], class_weights)
+    else:
+        loss = regression_loss(out, batch["ab"])
+    if light is not None:
+        loss = loss + lightness_weight * lightness_loss(light, batch["L"])
+    return loss, out, light
 
 
 def reference_centers() -> np.ndarray:
@@ -101,36 +110,41 @@ def reference_centers() -> np.ndarray:
     return ABQuantizer(10, "gamut").centers
 
 
-def evaluate(model, loader, kind, class_weights, centers, device) -> dict[str, float]:
+def evaluate(model, loader, kind, class_weights, centers, device, lightness_weight=0.0) -> dict[str, float]:
     """Mean loss per tile and top-1/top-5 bin accuracy per grid cell over ``loader`` (true bin: the labels'
     ``hard``, or the centre nearest to the true ab when the labels have no bins)."""
     model.eval()
-    loss_sum, tiles, top1, top5, cells = 0.0, 0, 0, 0, 0
+    loss_sum, tiles, top1, top5, cells, l_err = 0.0, 0, 0, 0, 0, 0.0
     with torch.no_grad():
         for batch in loader:
             batch = to_device(batch, device)
-            loss, out = _loss(model, batch, kind, class_weights)
+            loss, out, light = _loss(model, batch, kind, class_weights, lightness_weight)
+            if light is not None:
+                l_err += float((light - batch["L"]).abs().sum())
             hard = batch["hard"] if "hard" in batch else nearest_bins(batch["ab"], centers)[:, 0]
             hits = bin_hits(out, kind, centers, hard)
             loss_sum += loss.item() * len(out)
             tiles += len(out)
             top1, top5, cells = top1 + hits[0], top5 + hits[1], cells + hard.numel()
     if tiles == 0:
-        return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan}
-    return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells}
+        return {"val_loss": math.nan, "val_top1": math.nan, "val_top5": math.nan, "val_l_mae": math.nan}
+    return {"val_loss": loss_sum / tiles, "val_top1": top1 / cells, "val_top5": top5 / cells,
+            "val_l_mae": l_err / cells if lightness_weight else math.nan}
 
 
 def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
           kind: str, optimizer: str, *, centers: np.ndarray | None, epochs: int, lr: float, batch_size: int,
           seed: int, device: str, class_weights: np.ndarray | None, widths: Sequence[int], kernel: int, context: int,
-          val_fraction: float, cell_fraction: float, temperature: float, threads: int | None = None,
+          val_fraction: float, cell_fraction: float, temperature: float, lightness_weight: float = 0.0,
+          threads: int | None = None,
           sample_tiles: int = 8, workers: int = 0, log: Callable[[str], None] = print) -> pd.DataFrame:
     """Train one head and write checkpoint.pt, model.pt, history.csv and samples.npz to ``out_dir``.
 
     ``centers`` (Q, 2) are the ab bin centres (they fix Q, decode the samples and quantise regression output;
     required for the classifier, the reference grid by default for regression);
     ``class_weights`` (Q,) are the rebalancing weights of the classification loss (None: unweighted).
-    ``temperature`` decodes the stored sample predictions (annealed mean).
+    ``temperature`` decodes the stored sample predictions (annealed mean); ``lightness_weight`` > 0 adds the
+    fill-lightness output, its loss weighted by it (the labels need ``L``).
     ``cell_fraction`` < 1 trains each step on that share of every tile's grid cells (``sample_cells``; kernel 1
     only); validation always scores every cell.
     Returns the history, one row per epoch.
@@ -148,7 +162,7 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
     deterministic = torch.are_deterministic_algorithms_enabled()
     fill = torch.utils.deterministic.fill_uninitialized_memory
     torch.use_deterministic_algorithms(True, warn_only=True)
-    # Deterministic kernels, without also NaN-filling every fresh tensor (8 % of a CPU epoch; no value reads them).
+    # Deterministic kernels, without also NaN-filling every fresh tensor (no value reads them; it costs time).
     torch.utils.deterministic.fill_uninitialized_memory = False
     try:
         # --- data: whole pages held out for validation, fixed sample tiles among them
@@ -180,14 +194,16 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
 
         # --- model and optimiser
         torch.manual_seed(seed)
-        model = build_model(kind, data.in_channels, n_bins, widths, kernel, context).to(device)
+        if lightness_weight and not data.lightness:
+            raise ValueError(f"the lightness output needs fill-lightness targets (L); {labels[0]} has none")
+        model = build_model(kind, data.in_channels, n_bins, widths, kernel, context, lightness_weight > 0).to(device)
         opt = make_optimizer(optimizer, model.parameters(), lr)
         n_parameters = count_parameters(model)
         log(f"{kind}/{optimizer}: head of {n_parameters:,} parameters, {len(train_idx)} training and "
             f"{len(val_idx)} validation tiles")
         config = {"kind": kind, "optimizer": optimizer.lower(), "lr": opt.param_groups[0]["lr"],
                   "batch_size": batch_size, "seed": seed, "widths": [int(w) for w in widths], "kernel": kernel,
-                  "context": int(context),
+                  "context": int(context), "lightness": lightness_weight > 0, "lightness_weight": lightness_weight,
                   "in_channels": data.in_channels, "grid": data.grid, "n_bins": n_bins,
                   "val_fraction": val_fraction, "cell_fraction": cell_fraction, "tiles": len(data),
                   "class_weights": None if weights_t is None else weights_t.cpu().tolist()}
@@ -221,14 +237,14 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                 batch = to_device(batch, device)
                 if cell_fraction < 1:
                     batch = sample_cells(batch, cell_fraction)
-                loss, _ = _loss(model, batch, kind, weights_t)
+                loss, _, _ = _loss(model, batch, kind, weights_t, lightness_weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 loss_sum += loss.item() * len(batch["x"])
                 tiles += len(batch["x"])
             row = {"epoch": epoch, "train_loss": loss_sum / tiles,
-                   **evaluate(model, val_loader, kind, weights_t, centers_t, device)}
+                   **evaluate(model, val_loader, kind, weights_t, centers_t, device, lightness_weight)}
             if sample_x is not None:
                 model.eval()
                 with torch.no_grad():
@@ -250,7 +266,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         meta = {**config, "epochs": epochs, "parameters": n_parameters}
         with atomic_path(out_dir / "model.pt") as tmp:
             torch.save({"state_dict": model.state_dict(), "meta": meta}, tmp)
-        frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"])
+        frame = pd.DataFrame(history, columns=["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "val_l_mae",
+                                               "seconds"])
         with atomic_path(out_dir / "history.csv") as tmp:
             frame.to_csv(tmp, index=False)
         stages = [e for e in sample_epochs(epochs) if e in samples]

@@ -57,6 +57,13 @@ FIGURES = {
               "Close-up of the tile corner where the tiles strategy shows the largest colour jump: tiles, "
               "overlapping tiles and truth, with the tile grid dashed in orange. Tiles change colour abruptly "
               "along the grid; overlapping tiles blend across it."),
+    "registration": ("Registering a scan", "Pages",
+                     "A user's B&W scans rarely sit pixel for pixel on the colour pages: another scan size, an "
+                     "offset, a fraction of a degree of rotation. Here the chapter's first print is turned into such "
+                     "a scan and registered back onto its colour page (ECC on blurred darkness maps, with a feature "
+                     "match as fallback). Magenta is the scan's line art over the faded colour page: doubled lines "
+                     "on the left, one line on the right. The title gives the mean corner error and the alignment "
+                     "score written to pages.csv for every registered pair."),
     "contour_aspect": ("Contour aspect ratios", "Contours",
                        "Histogram of the bounding-box aspect ratio (width/height, log scale) of every contour at "
                        "least as large as one crop, one panel per chapter. Contours beyond the dashed limits "
@@ -69,9 +76,13 @@ FIGURES = {
 CAPTIONS = {key: caption for key, (_, _, caption) in FIGURES.items()}
 
 # metrics.json column -> (header, how "best" is judged: "max" or "one" = closest to 1)
-METRICS = {"psnr": ("PSNR (dB)", "max"), "auc": ("AUC", "max"), "auc_colored": ("AUC coloured", "max"),
-           "bin_accuracy": ("bin accuracy", "max"), "colorfulness_ratio": ("colourfulness ratio", "one"),
+METRICS = {"psnr": ("PSNR (dB)", "max"), "ssim": ("SSIM", "max"), "auc": ("AUC", "max"),
+           "auc_colored": ("AUC coloured", "max"), "bin_accuracy": ("bin accuracy", "max"),
+           "colorfulness_ratio": ("colourfulness ratio", "one"), "delta_cf": ("&Delta;CF", "min"),
+           "lineart_kept": ("line art kept", "max"), "ink_recolored": ("ink recoloured (&Delta;ab)", "min"),
            "seam": ("seam score", "one")}
+#: metrics.json groups of the table: (group, the row label's prefix); references are ceilings, not contenders.
+METRIC_GROUPS = (("color", "colour page"), ("strategies", "chroma only"), ("baselines", "baseline"))
 CONFIG_SECTIONS = ("tiling", "bins", "features", "training", "colorize")
 
 CSS = """
@@ -146,7 +157,8 @@ def best_values(means: dict) -> dict:
     for col, (_, how) in METRICS.items():
         vals = [m[col] for m in means.values() if isinstance(m.get(col), (int, float)) and math.isfinite(m[col])]
         if vals:
-            best[col] = max(vals) if how == "max" else min(vals, key=lambda v: abs(v - 1))
+            best[col] = (max(vals) if how == "max" else min(vals) if how == "min"
+                         else min(vals, key=lambda v: abs(v - 1)))
     return best
 
 
@@ -185,12 +197,11 @@ def config_html(config: dict) -> str:
 
 
 def metrics_html(metrics: dict) -> str:
-    rows = {**{(("strategy", k)): v for k, v in metrics.get("strategies", {}).items()},
-            **{(("baseline", k)): v for k, v in metrics.get("baselines", {}).items()}}
+    rows = {(label, k): v for group, label in METRIC_GROUPS for k, v in metrics.get(group, {}).items()}
     best = best_values({f"{g}/{k}": v for (g, k), v in rows.items()})  # references are ceilings, not contenders
     rows.update({("reference", k): v for k, v in metrics.get("references", {}).items()})
-    head = "".join(f"<th>{_esc(h)} {'&uarr;' if how == 'max' else '(best: 1)'}</th>"
-                   for h, how in METRICS.values())
+    arrows = {"max": "&uarr;", "min": "&darr;", "one": "(best: 1)"}
+    head = "".join(f"<th>{h} {arrows[how]}</th>" for h, how in METRICS.values())
     body = []
     for (group, name), m in rows.items():
         cells = []
@@ -199,10 +210,16 @@ def metrics_html(metrics: dict) -> str:
             cls = "num best" if col in best and v == best[col] else "num"
             cells.append(f"<td class='{cls}'>{_fmt(v, 2 if col == 'psnr' else 3)}</td>")
         body.append(f"<tr><td>{_esc(group)}</td><td>{_esc(name)}</td>{''.join(cells)}</tr>")
-    return (f"<table class=metrics><tr><th>group</th><th>method</th>{head}</tr>{''.join(body)}</table>"
-            "<p>Chapter means over its pages; best value per column highlighted (highest, or closest to 1 for "
-            "the colourfulness ratio and the seam score, which are 1 for a prediction as colourful and as "
-            "smooth across the tile grid as the truth). Reference rows are ceilings, not contenders: <i>true_ab</i> is "
+    return (f"<table class=metrics><tr><th>output</th><th>method</th>{head}</tr>{''.join(body)}</table>"
+            "<p>Chapter means over its pages; best value per column highlighted (highest or lowest as the arrow "
+            "says, or closest to 1 for the colourfulness ratio and the seam score, which are 1 for a prediction "
+            "as colourful and as smooth across the tile grid as the truth). <i>Colour page</i> rows are the "
+            "delivered colour edition (line art over flat predicted colours, lightness predicted too), "
+            "<i>chroma only</i> rows the seed's form (the print's own lightness with predicted chroma). "
+            "&Delta;CF is the absolute difference of colourfulness from the truth's; <i>line art kept</i> the share "
+            "of the truth's line-art pixels (ink in the print, dark in the truth) that stay dark (L* &lt; 30); "
+            "<i>ink recoloured</i> the mean ab error on pixels that are ink in the print but coloured in the truth "
+            "(sound effects). Reference rows are ceilings, not contenders: <i>true_ab</i> is "
             "the truth's chroma on the B&amp;W page's own lightness, <i>grid_truth</i> the truth's chroma averaged "
             "to the hypercolumn grid and upsampled (a perfect model at that grid). Per-page values: "
             "<a href='metrics.csv'>metrics.csv</a>, means: <a href='metrics.json'>metrics.json</a>.</p>")

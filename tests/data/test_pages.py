@@ -95,32 +95,101 @@ def test_not_an_image(tmp_path):
 
 def test_empty_folder_names_the_config_key(tmp_path):
     with pytest.raises(PageError, match=r"chapters\.mine\.color.*no PNG/JPEG"):
-        list(folder_pages(tmp_path, None, "mine"))
+        list(folder_pages(tmp_path, None, "mine", "lightness"))
 
 
-def test_missing_bw_partner_is_named(tmp_path):
+def _series_pair(index=0):
+    from mangacolor.data.synth import render_print
+
+    return render_print(2016, "ch2", index, "screentone")
+
+
+def _user_chapter(tmp_path, pairs):
+    """Colour and B&W folders of a user's chapter from {stem: (colour or None, bw or None)}."""
     (tmp_path / "c").mkdir()
     (tmp_path / "b").mkdir()
-    Image.fromarray(_rgb()).save(tmp_path / "c" / "001.png")
-    Image.fromarray(_rgb()).save(tmp_path / "c" / "002.png")
-    Image.fromarray(_rgb()[..., 0]).save(tmp_path / "b" / "001.png")
-    with pytest.raises(PageError, match="002.png"):
-        list(folder_pages(tmp_path / "c", tmp_path / "b", "mine"))
+    for stem, (color, bw) in pairs.items():
+        if color is not None:
+            Image.fromarray(color).save(tmp_path / "c" / f"{stem}.png")
+        if bw is not None:
+            Image.fromarray(bw).save(tmp_path / "b" / f"{stem}.png")
+    return tmp_path / "c", tmp_path / "b"
 
 
-def test_every_bw_page_of_another_size_is_named_before_any_page_is_read(tmp_path):
-    (tmp_path / "c").mkdir()
-    (tmp_path / "b").mkdir()
-    for i, bw_size in enumerate([(120, 80), (121, 80), (120, 80), (90, 70)]):  # (height, width)
-        Image.fromarray(_rgb(seed=i)).save(tmp_path / "c" / f"{i:03d}.png")
-        Image.fromarray(_rgb(*bw_size, seed=i)[..., 0]).save(tmp_path / "b" / f"{i:03d}.png")
-    pages = folder_pages(tmp_path / "c", tmp_path / "b", "mine")
-    with pytest.raises(PageError) as caught:
-        next(pages)
-    message = str(caught.value)
-    assert "2 of 4 B&W page(s)" in message and "same size" in message
-    assert "001.png is 80x121, 001.png is 80x120" in message and "003.png is 70x90, 003.png is 80x120" in message
-    assert "000.png" not in message and "002.png" not in message
+def test_bad_pairs_are_named_and_left_out_and_the_rest_is_kept(tmp_path):
+    """No partner either way, a grey colour page, a scan of another size by more than 2x, a scan of another page:
+    each is named, left out, and the good pair (a shifted, scaled, slightly turned scan) is registered."""
+    import cv2
+
+    color, bw = _series_pair(0)
+    other_color, other_bw = _series_pair(1)
+    turn = cv2.getRotationMatrix2D((390, 600), 0.5, 0.97)
+    turn[:, 2] += (13, -9)
+    scan = cv2.warpAffine(bw, turn, (800, 1230), borderValue=255)
+    grey = np.repeat(bw[..., None], 3, axis=2)
+    c, b = _user_chapter(tmp_path, {"good": (color, scan), "nobw": (color, None), "nocolor": (None, bw),
+                                    "grey": (grey, bw), "small": (color, cv2.resize(bw, (300, 460))),
+                                    "wrong": (color, other_bw)})
+    messages = []
+    pages = list(folder_pages(c, b, "mine", "screentone", report=messages.append))
+    assert [p.name for p in pages] == ["good"]
+    assert pages[0].alignment > 0.5 and pages[0].bw.shape == color.shape[:2]
+    # the registered scan lies on the colour page's line art
+    ink = bw < 64
+    assert (pages[0].bw[ink] < 128).mean() > 0.8
+    text = "\n".join(messages)
+    for stem in ("nobw", "nocolor", "grey", "small", "wrong"):
+        assert f"{stem}.png" in text, (stem, text)
+    assert all(m.startswith("left out: ") for m in messages) and len(messages) == 5
+
+
+def test_a_chapter_without_a_usable_pair_names_the_chapter(tmp_path):
+    color, bw = _series_pair(0)
+    c, b = _user_chapter(tmp_path, {"a": (color, None), "b": (None, bw)})
+    with pytest.raises(PageError, match=r"chapters\.mine: no usable page pair.*a\.png"):
+        list(folder_pages(c, b, "mine", "screentone", report=lambda m: None))
+
+
+@pytest.mark.parametrize("style", ["screentone", "lightness"])
+def test_colour_only_chapters_are_printed_by_the_configured_style(tmp_path, style):
+    color, _ = _series_pair(0)
+    c, _ = _user_chapter(tmp_path, {"p": (color, None)})
+    (page,) = folder_pages(c, None, "mine", style, n_prints=3)
+    assert page.bw.shape == color.shape[:2] and len(page.prints) == 2
+    if style == "lightness":
+        assert np.array_equal(page.bw, gray_from_color(color))
+    else:  # a print: paper and ink, not one grey level per colour; every print differs, each reproducible
+        assert ((page.bw < 40) | (page.bw > 215)).mean() > 0.9
+        assert not np.array_equal(page.prints[0], page.prints[1])
+        (again,) = folder_pages(c, None, "mine", style, n_prints=3)
+        assert np.array_equal(again.bw, page.bw) and np.array_equal(again.prints[1], page.prints[1])
+
+
+def test_fixed_print_is_refused_for_a_users_colour_pages(tmp_path):
+    color, _ = _series_pair(0)
+    c, _ = _user_chapter(tmp_path, {"p": (color, None)})
+    with pytest.raises(PageError, match="config print.*fixed"):
+        list(folder_pages(c, None, "mine", "fixed", report=lambda m: None))
+
+
+def test_prints_are_written_and_tiled_with_their_page_index(tmp_path):
+    from mangacolor.data.pages import synthetic_pages
+    from mangacolor.data.tiles import write_tiles
+    import h5py
+
+    out = tmp_path / "pages"
+    write_page_folder(synthetic_pages(2016, "ch2", 2, "screentone", n_prints=2, arc="series"), out, progress=False)
+    assert sorted(p.name for p in (out / "prints" / "1").iterdir()) == ["000.png", "001.png"]
+    rows, it = load_page_folder(out, all_prints=True)
+    assert [r["prints"] for r in rows] == ["2", "2"] and len(list(it)) == 4
+    write_tiles(out, tmp_path / "tiles.h5", 1344, 224, True)
+    with h5py.File(tmp_path / "tiles.h5") as f:
+        page = f["page"][()]
+        gray = f["gray"][()]
+    assert sorted(set(page.tolist())) == [0, 1]
+    first = gray[page == 0]
+    half = len(first) // 2  # both prints of page 0: the same tiles of the same colour page, printed differently
+    assert len(first) % 2 == 0 and not np.array_equal(first[:half], first[half:])
 
 
 def test_gray_from_color_keeps_lightness():
@@ -141,7 +210,7 @@ def test_user_folder_round_trip_leaves_inputs_untouched(tmp_path):
         Image.fromarray(p).save(src / f"p{i}.png")
     before = sorted((p.name, p.stat().st_mtime_ns) for p in src.iterdir())
     out = tmp_path / "work" / "mine"
-    assert write_page_folder(folder_pages(src, None, "mine"), out, progress=False) == 3
+    assert write_page_folder(folder_pages(src, None, "mine", "lightness"), out, progress=False) == 3
     assert sorted((p.name, p.stat().st_mtime_ns) for p in src.iterdir()) == before
     rows, it = load_page_folder(out)
     assert [r["name"] for r in rows] == ["p0", "p1", "p2"]

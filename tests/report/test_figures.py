@@ -164,3 +164,16 @@ def test_missing_input_is_a_clear_error(tmp_path, capsys):
         cli(["figure", "stages", "--out", str(tmp_path / "x.png")])
     assert exc.value.code == 2
     assert "required: --samples, --title, --dpi" in capsys.readouterr().err
+
+
+def test_registration_figure_shows_the_scan_before_and_after(tmp_path):
+    from mangacolor.data.pages import synthetic_pages
+
+    pages = tmp_path / "pages"
+    write_page_folder(synthetic_pages(2016, "ch2", 1, "screentone", 1, "series"), pages, progress=False)
+    out = tmp_path / "registration.png"
+    assert cli(["figure", "registration", "--pages", str(pages), "--dpi", "100", "--out", str(out)]) == 0
+    img = read_png(out, min_w=600)
+    assert img.shape[1] > 1.1 * img.shape[0]  # before | after, two portrait pages side by side
+    magenta = (img[..., 0] > 190) & (img[..., 1] < 80) & (img[..., 2] > 120)
+    assert magenta.mean() > 0.005

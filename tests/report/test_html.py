@@ -16,7 +16,7 @@ from mangacolor.report.html import CAPTIONS, best_values
 
 ROOT = Path(__file__).resolve().parents[2]
 # (caption key, file the figure rule writes)
-FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("bin_usage", "bin_usage.png"),
+FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("registration", "chapter1.png"), ("bin_usage", "bin_usage.png"),
                 ("loss_curves", "loss_curves.png"), ("stages", "stages_classification-adam.png"),
                 ("stages", "stages_classification-sgd.png"), ("collapse", "collapse.png"), ("seams", "seams.png"),
                 ("contour_aspect", "contour_aspect.png"), ("contour_overlay", "chapter1_overlay.png")]
@@ -102,7 +102,8 @@ def report_args(inputs, out, colorized=None):
             str(inputs["dir"] / "metrics.csv"), "--colorized", str(colorized or inputs["colorized"]),
             "--config-json", json.dumps(CONFIG), "--benchmarks", str(inputs["dir"] / "benchmarks"),
             "--pages", str(inputs["pages"]), "--model", str(inputs["model"]), "--user-strategy", "overlap",
-            "--decode", "argmax", "--temperature", "0.5", "--overlap-stride", "56", "--out", str(out)]
+            "--decode", "argmax", "--temperature", "0.5", "--overlap-stride", "56", "--abstain", "true",
+            "--out", str(out)]
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +137,12 @@ def test_metrics_table_marks_the_best_value_of_each_column(report):
     _, parsed = report
     table = next(t for t in parsed.tables if t[0][1][0] == "method")
     header = [text for text, _ in table[0]]
-    cols = list(EXPECTED_BEST)
-    assert [h.split(" ")[0].lower() for h in header[2:]] == ["psnr", "auc", "auc", "bin", "colourfulness", "seam"]
-    assert {row[1][0] for row in table[1:]} == {"tiles", "overlap", "gray", "regression"}
-    for j, col in enumerate(cols, start=2):
+    assert [h.split(" ")[0].lower() for h in header[2:]] == ["psnr", "ssim", "auc", "auc", "bin", "colourfulness",
+                                                            "δcf", "line", "ink", "seam"]
+    assert {(row[0][0], row[1][0]) for row in table[1:]} == {
+        ("chroma only", "tiles"), ("chroma only", "overlap"), ("baseline", "gray"), ("baseline", "regression")}
+    column = {"psnr": 2, "auc": 4, "auc_colored": 5, "bin_accuracy": 6, "colorfulness_ratio": 7, "seam": 11}
+    for col, j in column.items():
         marked = [row[1][0] for row in table[1:] if "best" in row[j][1]]
         assert marked == [EXPECTED_BEST[col]], f"{col}: marked {marked}"
 
@@ -181,7 +184,7 @@ def test_the_model_is_exported_with_the_colourising_defaults(report, inputs):
     out, parsed = report
     saved = torch.load(out / "model.pt", weights_only=True)
     assert saved["meta"]["colorize"] == {"strategy": "overlap", "decode": "argmax", "temperature": 0.5,
-                                         "overlap_stride": 56}
+                                         "overlap_stride": 56, "abstain": True}
     source = torch.load(inputs["model"], weights_only=True)
     assert "colorize" not in source["meta"]  # the training run's own file is left as it was
     for key, value in source["state_dict"].items():

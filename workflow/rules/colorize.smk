@@ -52,10 +52,11 @@ rule colorize:
     params:
         bins=lambda wc, input: f"--bins {input.bins}",
         decode=COLORIZE["decode"],
+        abstain=str(COLORIZE["abstain"]).lower(),
         temperature=COLORIZE["temperature"],
     shell:
         "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
-        "{params.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
+        "{params.bins} --abstain {params.abstain} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
         "--out {output} 2>&1 | tee {log}"
 
 
@@ -75,4 +76,5 @@ use rule colorize as colorize_regression with:
     params:
         bins="",
         decode=COLORIZE["decode"],
+        abstain=str(COLORIZE["abstain"]).lower(),
         temperature=COLORIZE["temperature"],

@@ -13,6 +13,7 @@ GRID = config["features"]["grid"]
 FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
 TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
 RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
+TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['tone_lookup']['max_cells']}.npz"
 REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly
 TRAIN_CHAPTERS = config["train"]
 MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
@@ -54,10 +55,16 @@ def chapter_files(wildcards):
 
 
 def chapter_source(wildcards):
+    """Where a chapter's pages come from, and how they are printed (training chapters: several prints a page)."""
     chapter = config["chapters"][wildcards.chapter]
+    prints = config["train_prints"] if wildcards.chapter in TRAIN_CHAPTERS else 1
+    how = f"--print {chapter.get('print', config['print'])} --prints {prints}"
     if chapter.get("source") == "synthetic":
-        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']}"
-    return f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "")
+        arc = chapter.get("arc", "series")
+        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} --arc {arc} {how}"
+    return (
+        f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "") + f" {how}"
+    )
 
 
 def fig(name, caption, category, root=RUN):
@@ -81,6 +88,7 @@ def chapter_figures(wildcards):
     area = config["colorize"]["contour_min_area"]
     return {
         "backbone_edges": f"{WORK}/figures/hed/backbone_edges.png",
+        "registration": f"{WORK}/figures/registration/{wildcards.chapter}.png",
         "bin_usage": f"{RUN}/figures/bin_usage.png",
         "loss_curves": f"{RUN}/figures/loss_curves.png",
         "stages": [f"{model_root(m)}/figures/stages_{m}.png" for m in MODELS],

@@ -142,3 +142,18 @@ rule figure_contour_overlay:
         min_area=config["colorize"]["contour_min_area"],
     shell:
         "mangacolor figure contour-overlay --pages {input} --min-area {params.min_area} {params.style} --out {output} > {log} 2>&1"
+
+
+rule figure_registration:
+    input:
+        f"{WORK}/pages/{{chapter}}",
+    output:
+        report(f"{WORK}/figures/registration/{{chapter}}.png", caption="../report/registration.rst", category="Pages"),
+    log:
+        log_path("figures/registration/{chapter}"),
+    conda:
+        ENV
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure registration --pages {input} {params.style} --out {output} > {log} 2>&1"

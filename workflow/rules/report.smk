@@ -22,9 +22,10 @@ rule report:
         decode=config["colorize"]["decode"],
         temperature=config["colorize"]["temperature"],
         stride=config["colorize"]["overlap_stride"],
+        abstain=str(config["colorize"]["abstain"]).lower(),
     shell:
         "mangacolor report --chapter {wildcards.chapter} --figure {params.figures} --panels {input.panels} "
         "--metrics {input.metrics_json} {input.metrics_csv} --colorized {input.colorized} --scores {input.scores} "
         "--config-json {params.config:q} --benchmarks {params.benchmarks} --pages {input.pages} --model {input.model} "
         "--user-strategy {params.strategy} --decode {params.decode} --temperature {params.temperature} "
-        "--overlap-stride {params.stride} --out {output} 2>&1 | tee {log}"
+        "--overlap-stride {params.stride} --abstain {params.abstain} --out {output} 2>&1 | tee {log}"

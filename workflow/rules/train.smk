@@ -7,7 +7,8 @@ TRAIN_SHELL = (
     "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
-    "--temperature {params.temperature} "
+    "--temperature {params.temperature} --abstain-levels {params.abstain_levels} "
+    "--lightness-weight {params.lightness_weight} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
     "--threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
@@ -24,6 +25,7 @@ TRAIN_PARAMS = dict(
     device=TRAINING["device"],
     seed=config["seed"],
     temperature=config["colorize"]["temperature"],
+    abstain_levels=config["colorize"]["abstain_levels"],
 )
 
 
@@ -53,6 +55,7 @@ rule train:
         **TRAIN_PARAMS,
         bins=lambda wc, input: f"--bins {input.bins}",
         rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
+        lightness_weight=TRAINING["lightness_weight"],
     shell:
         TRAIN_SHELL
 
@@ -76,3 +79,4 @@ use rule train as train_regression with:
         **TRAIN_PARAMS,
         bins="",
         rebalance="--rebalance false",
+        lightness_weight=0.0,

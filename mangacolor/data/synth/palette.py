@@ -83,6 +83,25 @@ COLOURS: tuple[Colour, ...] = (
     # sound effects: solid ink in print, bright in colour (a luminance change the method cannot predict)
     Colour("sfx_red", (230, 30, 40), cover=SOLID_),
     Colour("sfx_purple", (150, 45, 205), cover=SOLID_),
+    # the new arc (a winter island; `arcs.ARCS["new"]`): drawn only on its pages, appended so that every
+    # index above keeps its colour
+    Colour("snow", (232, 240, 252), cover=PAPER_),
+    Colour("dusk", (196, 160, 222), cover=0.1),  # the winter sky, kept light as skies are
+    Colour("ice", (150, 222, 232)),
+    Colour("pine", (28, 98, 88), pattern=LINES_DIAG),
+    Colour("stone", (150, 146, 160)),
+    Colour("flagstone", (108, 102, 124)),
+    Colour("banner", (150, 25, 110)),
+    Colour("brass", (175, 140, 70)),
+    Colour("glow", (255, 238, 165), cover=PAPER_),
+    Colour("chest_plum", (105, 45, 95)),
+    Colour("plaster", (222, 212, 196), cover=PAPER_),
+    Colour("roof_slate", (70, 95, 120)),
+    # the wanderer, the new arc's newcomer
+    Colour("hair_lavender", (185, 150, 235)),
+    Colour("coat_teal", (15, 145, 145)),
+    Colour("scarf_lime", (180, 220, 40)),
+    Colour("boots_navy", (35, 45, 105)),
 )
 
 INDEX: dict[str, int] = {c.name: i for i, c in enumerate(COLOURS)}

@@ -1,0 +1,51 @@
+"""Full-colour composition: the print's line art over flat predicted colours, as a colour edition prints.
+
+Today's strategies keep the print's lightness and predict only chroma, so screentone dots and black lettering
+survive into the colour page. ``compose_color`` instead paints every pixel in its region's predicted colour
+(``region_lab``, e.g. from ``regions.flat_colors`` and ``regions.flat_lightness``) and prints the line art on
+top, the way ink prints over colour: the colour is multiplied by the print's own grey relative to its paper,
+so lines stay as dark as printed and their anti-aliased edges stay soft. Edges: a line's anti-aliasing lies
+in the pixel ring just outside its mask; a ring pixel is printed with its grey only where that grey is
+between paper and ink (a full-ink ring pixel beside a line is a screen dot and gets its colour).
+
+Solid areas (``LineArt.solid``) are ink that the colour edition may recolour: where the predicted lightness
+is at least ``SOLID_COLOUR_L`` (a sound effect predicted bright red) the area takes its colour; where it is
+darker (black hair) it stays ink. Screens are neither: their dots disappear under the flat colour.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..kernels.lab import lab_to_rgb
+from .lineart import LineArt, page_levels
+
+SOLID_COLOUR_L = 35.0  # Lab L from which a solid area's predicted colour replaces its ink
+RING_INK = 0.9  # a ring pixel at least this dark (0 paper .. 1 ink) is a screen dot, not a line's edge
+
+
+def compose_color(print_gray: np.ndarray, lineart: LineArt, region_lab: np.ndarray) -> np.ndarray:
+    """The colour page, RGB uint8 (H, W, 3).
+
+    ``print_gray``: the B&W print, uint8 (H, W); ``lineart``: its ``extract_lineart``; ``region_lab``: float32
+    (H, W, 3) Lab colour of every pixel (L 0..100), flat per region."""
+    g = np.asarray(print_gray)
+    if g.ndim != 2 or g.dtype != np.uint8:
+        raise ValueError(f"print_gray must be a uint8 (H, W) grey page, got {g.dtype} {g.shape}")
+    lab = np.asarray(region_lab, np.float32)
+    if lab.shape != g.shape + (3,):
+        raise ValueError(f"region_lab must be (H, W, 3) = {g.shape + (3,)} float Lab, got {lab.shape}")
+    if lineart.lines.shape != g.shape:
+        raise ValueError(f"lineart is {lineart.lines.shape}, the print {g.shape}")
+    colour = lab_to_rgb(lab, dtype=np.float32)  # (H, W, 3) in [0, 1]
+
+    paper, ink = page_levels(g)
+    keep = np.clip(g.astype(np.float32) / max(paper, 1.0), 0.0, 1.0)  # ink prints as a multiply over colour
+    dark = np.clip((paper - g.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0)
+    ring = cv2.dilate(lineart.lines.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~lineart.lines
+    inked = lineart.lines | (ring & (dark < RING_INK))
+    stays_ink = lineart.solid & (lab[..., 0] < SOLID_COLOUR_L)
+    inked |= stays_ink
+
+    factor = np.where(inked, keep, 1.0)[..., None]
+    return np.round(255.0 * colour * factor).astype(np.uint8)
