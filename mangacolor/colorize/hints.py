@@ -8,8 +8,8 @@ Hints (``mangacolor colorize --hints FILE``) are either
 - a folder of transparent PNG overlays, one per hinted page, named like the page (``003.png`` for ``003.jpg``),
   of the page's size: every connected blob of opaque pixels (alpha >= 128) is a scribble of its median colour.
 
-``NAME`` is the page's output name (``003.png``, ``A/003.png``), its name in its folder or archive (``003.jpg``)
-or that name without its suffix (``003``). ``COLOUR`` is ``#rrggbb``, ``#rgb``, ``rgb(r, g, b)``, a CSS colour
+``NAME`` is the page's output name (``003.png``, ``A/003.png``), its name in its folder or archive (``003.jpg``),
+that name without its suffix (``003``) or, for pages named by a number, the number (``3``). ``COLOUR`` is ``#rrggbb``, ``#rgb``, ``rgb(r, g, b)``, a CSS colour
 name or ``[r, g, b]`` (0..255).
 
 Regions (`line_regions`): the print is split along its line art into closed regions, the connected components
@@ -24,16 +24,18 @@ Gaps in the line art up to 4 px are closed (`colorize.regions.line_regions`). So
 whatever chroma it gets.
 
 The rule that carries a correction over the chapter (`ChapterHints`): every region under a scribble becomes a
-*reference*, described by what the model predicted for it before the correction: its bin distribution, the mean of
-the per-cell probabilities over its pixels (pooled over every crop that covers it, `pool_regions`); its tone (mean
-grey / 255 of its print, screen included); and its area. A region of any page takes a reference's colour when
+*reference*, described by what the model predicted for it before the correction, its bin distribution (the
+per-cell probabilities pooled over its pixels and over every crop that covers it, `pool_regions`), and by its
+area. A region of any page takes a reference's colour when
 
-- the Jensen-Shannon distance (base 2, in 0..1) between its pooled distribution and the reference's is at most
+- the Jensen-Shannon distance (base 2, in 0..1) between its pooled distribution and the reference's, both blurred
+  over the ab plane by ``MATCH_BLUR`` (so a slightly paler orange is near orange, a blue is not), is at most
   ``MATCH_DISTANCE``: the model saw the same thing there, and made the same mistake;
-- its tone differs from the reference's by at most ``MATCH_TONE``: the same screen (a different screen is a
-  different colour in print);
-- its area is within a factor ``MATCH_AREA`` of the reference's (parts are drawn at different scales, but a hair
-  strand is not a sky).
+- its area is within a factor ``MATCH_AREA`` of the reference's (parts are drawn at very different scales, but a
+  hair strand is not a sky).
+
+The region's print does not enter the rule: an artist tones one colour differently from page to page (paper
+here, dots there), so the tone says little about which part a region is.
 
 Of several matching references the nearest in distribution wins; regions under a scribble of the page take that
 scribble's colour whatever else matches. A region that takes a colour gets its a*b* (CIE Lab) everywhere, on its
@@ -61,9 +63,9 @@ SCREEN_WINDOW = 9  # side of the neighbourhood tested for periodicity (a screen 
 SCREEN_MISMATCH = 0.08  # share of the neighbourhood allowed to differ from its shifted copy
 SCREEN_PERIODS = (3.5, 9.0)  # lengths (px) of the shift vectors tried
 MIN_REGION = 30  # pixels; smaller regions are no region
-MATCH_DISTANCE = 0.35  # Jensen-Shannon distance (base 2) of pooled distributions
-MATCH_TONE = 0.12  # difference of mean grey / 255
-MATCH_AREA = 16.0  # ratio of areas, either way
+MATCH_DISTANCE = 0.35  # Jensen-Shannon distance (base 2) of pooled, blurred distributions
+MATCH_BLUR = 10.0  # ab units: the Gaussian the distributions are blurred with over the ab plane
+MATCH_AREA = 64.0  # ratio of areas, either way
 POINT_REACH = 4  # px: a point hint on line art takes the nearest region this close
 LINE_REACH = 4  # px: line art and screen left at a region's edge take the colour of the nearest region this close
 SCRIBBLE_SHARE = 0.1  # a scribble recolours every region holding at least this share of its pixels
@@ -98,6 +100,12 @@ def parse_colour(value, where: str) -> tuple[int, int, int]:
                     "[r, g, b] with 0..255)")
 
 
+def _number(name: str) -> int | None:
+    """The number a page's file name is (``A/003.png`` -> 3), or None."""
+    stem = Path(name).stem
+    return int(stem) if stem.isdigit() else None
+
+
 class PageNames:
     """Resolves what a hint calls a page (output name, name in its folder or archive, or that without suffix) to
     the page's output name; PageError for an unknown or ambiguous name."""
@@ -114,6 +122,8 @@ class PageNames:
 
     def resolve(self, what, where: str) -> str:
         found = self._lookup.get(str(what).casefold(), set())
+        if not found and isinstance(what, int) and not isinstance(what, bool):  # YAML reads `page: 003` as 3
+            found = {name for name in self.names if _number(name) == what}
         if len(found) == 1:
             return next(iter(found))
         if found:
@@ -269,14 +279,13 @@ class PageRegions:
     """The regions of one page and the model's prediction for each (row 0: line art, unused).
 
     labels: int32 (H, W) as `line_regions`; dist: float64 (n + 1, Q) pooled bin distribution; area: int64 (n + 1,)
-    pixels; tone: float64 (n + 1,) mean grey / 255 of the print; reach: int32 (H, W), ``labels`` with every label-0
+    pixels; reach: int32 (H, W), ``labels`` with every label-0
     pixel within ``LINE_REACH`` px of a region given that region's label: what is recoloured with a region (the
     print keeps its lightness, so line art stays dark; screen dots stuck to the outline get the region's colour).
     """
     labels: np.ndarray
     dist: np.ndarray
     area: np.ndarray
-    tone: np.ndarray
     reach: np.ndarray
 
     @property
@@ -327,12 +336,10 @@ def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarra
 
 def page_regions(gray: np.ndarray, boxes: np.ndarray, inner: np.ndarray, tile: int, probs: np.ndarray,
                  regions: tuple[np.ndarray, int] | None = None) -> PageRegions:
-    """A page's regions (`line_regions` unless given) with their pooled distributions, areas and tones."""
+    """A page's regions (`line_regions` unless given) with their pooled distributions and areas."""
     labels, n = regions if regions is not None else line_regions(gray)
     area = np.bincount(labels.ravel(), minlength=n + 1).astype(np.int64)
-    tone = np.bincount(labels.ravel(), weights=gray.ravel().astype(np.float64), minlength=n + 1) / 255.0
-    tone /= np.maximum(area, 1)
-    return PageRegions(labels, pool_regions(labels, n, boxes, inner, tile, probs), area, tone, reach_of(labels))
+    return PageRegions(labels, pool_regions(labels, n, boxes, inner, tile, probs), area, reach_of(labels))
 
 
 def reach_of(labels: np.ndarray) -> np.ndarray:
@@ -367,11 +374,10 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Reference:
     """A hinted region: its colour (``rgb``, and ``ab`` CIE a*b*) and what the model predicted for it before the
-    correction (``dist`` (Q,), ``tone``, ``area``); ``origin`` names the scribble."""
+    correction (``dist`` (Q,), ``area``); ``origin`` names the scribble."""
     rgb: tuple[int, int, int]
     ab: np.ndarray
     dist: np.ndarray
-    tone: float
     area: int
     origin: str
 
@@ -413,24 +419,28 @@ def scribble_regions(scribble: Scribble, regions: PageRegions) -> list[int]:
 class ChapterHints:
     """The references of a chapter's scribbles, and the rule that carries them to every page (module docstring)."""
 
-    def __init__(self, references: Sequence[Reference], scribbles: Sequence[Scribble] = ()):
+    def __init__(self, references: Sequence[Reference], scribbles: Sequence[Scribble] = (),
+                 centers: np.ndarray | None = None):
         self.references = list(references)
+        self.centers = centers
         self.scribbles: dict[str, list[Scribble]] = {}
         for scribble in scribbles:
             self.scribbles.setdefault(scribble.page, []).append(scribble)
 
     @classmethod
-    def learn(cls, scribbles: Sequence[Scribble], regions_of: Callable[[str], PageRegions]) -> "ChapterHints":
-        """The references of ``scribbles``; ``regions_of(page name)`` gives a hinted page's `PageRegions`."""
+    def learn(cls, scribbles: Sequence[Scribble], regions_of: Callable[[str], PageRegions],
+              centers: np.ndarray | None = None) -> "ChapterHints":
+        """The references of ``scribbles``; ``regions_of(page name)`` gives a hinted page's `PageRegions`;
+        ``centers`` (Q, 2): the bins' ab centres, for blurring the distributions (None: no blur)."""
         references = []
         for page in dict.fromkeys(s.page for s in scribbles):
             regions = regions_of(page)
             for scribble in (s for s in scribbles if s.page == page):
                 ab = hint_ab(scribble.rgb)
                 for r in scribble_regions(scribble, regions):
-                    references.append(Reference(scribble.rgb, ab, regions.dist[r], float(regions.tone[r]),
-                                                int(regions.area[r]), scribble.origin))
-        return cls(references, scribbles)
+                    references.append(Reference(scribble.rgb, ab, regions.dist[r], int(regions.area[r]),
+                                                scribble.origin))
+        return cls(references, scribbles, centers)
 
     def assign(self, regions: PageRegions, page: str | None = None) -> np.ndarray:
         """int64 (n + 1,): for every region of a page the index of the reference whose colour it takes, -1 for
@@ -439,17 +449,20 @@ class ChapterHints:
         if not self.references:
             return choice
         best = np.full(regions.n + 1, np.inf)
+        dist = self._blurred(regions.dist)
         for i, ref in enumerate(self.references):
-            distance = js_distance(regions.dist, ref.dist)
+            distance = js_distance(dist, self._blurred(ref.dist))
             ratio = np.maximum(regions.area, 1) / max(ref.area, 1)
-            match = ((distance <= MATCH_DISTANCE) & (np.abs(regions.tone - ref.tone) <= MATCH_TONE)
-                     & (ratio <= MATCH_AREA) & (ratio >= 1 / MATCH_AREA) & (distance < best))
+            match = (distance <= MATCH_DISTANCE) & (ratio <= MATCH_AREA) & (ratio >= 1 / MATCH_AREA) & (distance < best)
             choice[match], best[match] = i, distance[match]
         for scribble in self.scribbles.get(page, []) if page is not None else []:
             i = next(j for j, ref in enumerate(self.references) if ref.origin == scribble.origin)
             choice[scribble_regions(scribble, regions)] = i
         choice[0] = -1
         return choice
+
+    def _blurred(self, dist: np.ndarray) -> np.ndarray:
+        return dist if self.centers is None else smooth_bins(dist, self.centers, MATCH_BLUR)
 
     def recolor(self, ab: np.ndarray, regions: PageRegions, choice: np.ndarray) -> np.ndarray:
         """ab float32 (H, W, 2) with every assigned region's pixels set to its reference's a*b*."""

@@ -169,7 +169,7 @@ def _learn_hints(colorizer: PageColorizer, scribbles: Sequence[Scribble], source
         colorizer.hinted[_page_key(page.gray)] = name
         return colorizer.regions(page.gray)
 
-    colorizer.hints = ChapterHints.learn(scribbles, regions_of)
+    colorizer.hints = ChapterHints.learn(scribbles, regions_of, colorizer.centers)
 
 
 def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> tuple[Path, list[dict]]:

@@ -14,6 +14,7 @@ reads from ``meta``:
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,9 @@ def read_model_file(path: str | os.PathLike, device: str = "cpu") -> dict:
     else (a training checkpoint, a text file, a truncated or foreign file)."""
     path = Path(path)
     try:
-        saved = torch.load(path, map_location=device, weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on foreign pickles: the error below says it in one line
+            warnings.simplefilter("ignore", UserWarning)
+            saved = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch.load raises many types (UnpicklingError, RuntimeError, KeyError...) for junk
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = ""
