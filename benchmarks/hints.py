@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--print", default="screentone", dest="print_style", help="screentone | fixed")
     parser.add_argument("--hint-page", type=int, default=0)
     parser.add_argument("--oracle", action="store_true", help="the truth instead of the model's prediction")
+    parser.add_argument("--sweep", type=lambda t: [float(v) for v in t.split(",")], default=[],
+                        help="also measure at these match distances (calibrate on a training chapter, not chapter1)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
@@ -92,21 +94,38 @@ def main() -> None:
 
     hint_label, hint_ink, hint_regions = pages[args.hint_page]
     others = [p for j, p in enumerate(pages) if j != args.hint_page]
-    parts = {}
-    for k, colour in enumerate(COLOURS):
-        seen = int(((hint_label == k) & (hint_ink < 128)).sum())
-        elsewhere = sum(int(((label == k) & (ink < 128)).sum()) for label, ink, _ in others)
-        if seen < MIN_HINT_PIXELS or elsewhere < MIN_OTHER_PIXELS:
-            continue
-        scribble = hint_for_part(str(args.hint_page), hint_regions, hint_label, k, HINT_RGB)
-        if scribble is None:
-            continue
-        chapter_hints = hints.ChapterHints.learn([scribble], lambda name: hint_regions, colorizer.centers)
-        recoloured = [(label, ink, (chapter_hints.assign(regions) >= 0)[regions.reach])
-                      for label, ink, regions in others]
-        shares = hint_shares(recoloured, k)
-        parts[colour.name] = {key: round(v, 4) if isinstance(v, float) else v for key, v in shares.items()}
-        print(f"{colour.name:14s} recall {shares['recall']:.3f}  false {shares['false']:.4f}", file=sys.stderr)
+
+    def measure() -> dict:
+        parts = {}
+        for k, colour in enumerate(COLOURS):
+            seen = int(((hint_label == k) & (hint_ink < 128)).sum())
+            elsewhere = sum(int(((label == k) & (ink < 128)).sum()) for label, ink, _ in others)
+            if seen < MIN_HINT_PIXELS or elsewhere < MIN_OTHER_PIXELS:
+                continue
+            scribble = hint_for_part(str(args.hint_page), hint_regions, hint_label, k, HINT_RGB)
+            if scribble is None:
+                continue
+            chapter_hints = hints.ChapterHints.learn([scribble], lambda name: hint_regions, colorizer.centers)
+            recoloured = [(label, ink, (chapter_hints.assign(regions) >= 0)[regions.reach])
+                          for label, ink, regions in others]
+            shares = hint_shares(recoloured, k)
+            parts[colour.name] = {key: round(v, 4) if isinstance(v, float) else v for key, v in shares.items()}
+        return parts
+
+    default_distance = hints.MATCH_DISTANCE
+    sweep = {}
+    for distance in args.sweep:
+        hints.MATCH_DISTANCE = distance
+        found = measure()
+        sweep[str(distance)] = {"median_recall": round(float(np.median([s["recall"] for s in found.values()])), 4),
+                                "median_false": round(float(np.median([s["false"] for s in found.values()])), 5),
+                                "targets_met": sum(s["recall"] >= 0.8 and s["false"] <= 0.02
+                                                   for s in found.values())}
+        print(f"distance {distance}: {sweep[str(distance)]}", file=sys.stderr)
+    hints.MATCH_DISTANCE = default_distance
+    parts = measure()
+    for name, shares in parts.items():
+        print(f"{name:14s} recall {shares['recall']:.3f}  false {shares['false']:.4f}", file=sys.stderr)
     met = [name for name, s in parts.items() if s["recall"] >= 0.8 and s["false"] <= 0.02]
     recalls = [s["recall"] for s in parts.values()]
     print(json.dumps({
@@ -117,7 +136,7 @@ def main() -> None:
                  else "screen-periodicity"},
         "parts": parts, "median_recall": round(float(np.median(recalls)), 4) if recalls else None,
         "max_false": max((s["false"] for s in parts.values()), default=None),
-        "parts_meeting_targets": met, "targets_met": f"{len(met)}/{len(parts)}",
+        "parts_meeting_targets": met, "targets_met": f"{len(met)}/{len(parts)}", **({"sweep": sweep} if sweep else {}),
         "seconds_per_page": round(seconds_per_page, 1)}))
 
 

@@ -330,7 +330,7 @@ def write_viewer_pages(pages_dir, out_dir: Path, pages: dict[str, list[str]], st
             if not src.is_file():
                 raise FileNotFoundError(f"{src}: page {i} of the chapter's page folder is missing")
             shutil.copyfile(src, out_dir / "pages" / kind / name)
-        entries.append({"name": f"page {i}", "bw": f"pages/bw/{name}", "color": colour, "truth": f"pages/truth/{name}"})
+        entries.append({"name": name, "bw": f"pages/bw/{name}", "color": colour, "truth": f"pages/truth/{name}"})
     return entries
 
 
