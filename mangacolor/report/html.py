@@ -1,4 +1,5 @@
-"""Assemble ``results/{chapter}``: the run's figures, metrics, every strategy's coloured pages and ``index.html``.
+"""Assemble ``results/{chapter}``: the run's figures, metrics, every strategy's coloured pages, ``index.html``,
+``viewer.html`` (B&W | colour | truth page by page) and ``model.pt`` (the colourising model, for users).
 
 ``index.html`` is the one page a person opens to see the run: intro, config summary, metrics table (best value
 per column marked), every figure with its caption, the coloured pages and the time each rule took (from the
@@ -312,8 +313,28 @@ def write_pages(colorized, out_dir: Path) -> dict[str, list[str]]:
     return written
 
 
+def write_viewer_pages(pages_dir, out_dir: Path, pages: dict[str, list[str]], strategy: str) -> list[dict]:
+    """Copy the chapter's B&W and true colour pages into ``pages/bw/`` and ``pages/truth/``; the viewer's page
+    entries pairing them with ``strategy``'s coloured pages (``pages`` as `write_pages` returns it)."""
+    if strategy not in pages:
+        raise ValueError(f"viewer: strategy {strategy!r} was not colourised (strategies: {', '.join(pages)})")
+    pages_dir = Path(pages_dir)
+    entries = []
+    for kind in ("bw", "truth"):
+        (out_dir / "pages" / kind).mkdir(parents=True)
+    for i, colour in enumerate(pages[strategy]):
+        name = Path(colour).name
+        for kind, source in (("bw", "bw"), ("truth", "color")):
+            src = pages_dir / source / name
+            if not src.is_file():
+                raise FileNotFoundError(f"{src}: page {i} of the chapter's page folder is missing")
+            shutil.copyfile(src, out_dir / "pages" / kind / name)
+        entries.append({"name": name, "bw": f"pages/bw/{name}", "color": colour, "truth": f"pages/truth/{name}"})
+    return entries
+
+
 def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages: dict,
-                timings: pd.DataFrame, scores: pd.DataFrame | None = None) -> str:
+                timings: pd.DataFrame, scores: pd.DataFrame | None = None, strategy: str | None = None) -> str:
     model = config.get("colorize", {}).get("model", "?")
     train = ", ".join(config.get("train", []))
     intro = (f"Results of one mangacolor run on the held-out chapter <b>{_esc(chapter)}</b>: a per-pixel classifier "
@@ -323,7 +344,8 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
              "a grey and a regression baseline. Figures, metrics and pages are files of this folder.")
     sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics)),
                 ("scores", "Models on held-out tiles", scores_html(scores)),
-                ("figures", "Figures", figures_html(figures)), ("pages", "Coloured pages", pages_html(pages)),
+                ("figures", "Figures", figures_html(figures)),
+                ("pages", "Coloured pages", viewer_html_link(chapter, strategy) + pages_html(pages)),
                 ("timings", "Timings", timings_html(timings))]
     nav = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t, _ in sections)
     body = "\n".join(f"<h2 id='{sid}'>{_esc(t)}</h2>\n{content}" for sid, t, content in sections)
@@ -332,11 +354,23 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
             f"<nav>{nav}</nav>\n{body}\n</body></html>\n")
 
 
+def viewer_html_link(chapter: str, strategy: str | None) -> str:
+    if strategy is None:
+        return ""
+    return (f"<p><a href='viewer.html'>viewer.html</a> shows every page as B&amp;W | colour ({_esc(strategy)}) | "
+            "truth with a slider (arrow keys turn the page). <a href='model.pt'>model.pt</a> is the colourising "
+            f"model with its settings: <code>mangacolor colorize --model results/{_esc(chapter)} PAGES -o OUT</code>."
+            "</p>")
+
+
 def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], panels, metrics_json, metrics_csv,
-                 colorized, scores, benchmarks, out) -> None:
+                 colorized, scores, benchmarks, out, pages_dir=None, model=None, colorize: dict | None = None) -> None:
     """Build ``out`` (results/{chapter}) atomically: ``figures`` are (caption key, file) pairs, ``panels`` the
     folder of side-by-side pages, ``colorized`` the chapter's colourised HDF5, ``scores`` a scores.csv or None,
-    ``benchmarks`` the folder of Snakemake benchmark files."""
+    ``benchmarks`` the folder of Snakemake benchmark files. With ``pages_dir`` (the chapter's page folder),
+    ``model`` (its colourising model.pt) and ``colorize`` (``strategy``, ``decode``, ``temperature``,
+    ``overlap_stride``: the defaults of `mangacolor colorize`), the report also holds ``viewer.html`` for that
+    strategy and ``model.pt`` with those defaults recorded (`model.runs.export_model`)."""
     metrics_json, metrics_csv, panels = Path(metrics_json), Path(metrics_csv), Path(panels)
     metrics = json.loads(metrics_json.read_text())
     with atomic_path(out, suffix=".tmpdir") as tmp:
@@ -357,7 +391,16 @@ def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], pa
             shutil.copyfile(scores, tmp / "scores.csv")
             table = pd.read_csv(scores)
         pages = write_pages(colorized, tmp)
-        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table)
+        strategy = None
+        if pages_dir is not None and model is not None and colorize is not None:
+            from ..model.runs import export_model
+            from .viewer import write_viewer
+
+            strategy = colorize["strategy"]
+            export_model(model, tmp / "model.pt", **colorize)
+            write_viewer(tmp / "viewer.html", write_viewer_pages(pages_dir, tmp, pages, strategy),
+                         f"mangacolor: {chapter}, {strategy} vs truth")
+        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table, strategy)
         (tmp / "index.html").write_text(index, encoding="utf-8")
     print(f"{out}/index.html: {len(shown)} figures, {sum(map(len, pages.values()))} pages")
 

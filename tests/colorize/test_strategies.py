@@ -95,10 +95,11 @@ def test_plan_round_trip(tmp_path, strategy, suffix):
     np.testing.assert_array_equal(compose(page, back, ab), compose(page, plan, ab))
 
 
-def test_large_pages_are_fitted_to_the_canvas_and_composed_at_full_size():
+def test_large_pages_are_fitted_to_the_canvas_and_composed_at_full_size(caplog):
     gray = np.full((2000, 1000), 200, np.uint8)
-    with pytest.warns(UserWarning):
+    with caplog.at_level("WARNING"):
         plan = plan_crops(gray, "tiles")
+    assert "page of 1000x2000" in caplog.text
     assert plan.scale == pytest.approx(1344 / 2000, abs=1e-3) and plan.boxes.max() <= 2000 + 224 / plan.scale
     ab = np.full((len(plan), 56, 56, 2), 7.0, np.float32)
     np.testing.assert_allclose(compose(gray, plan, ab), 7.0, atol=1e-4)
