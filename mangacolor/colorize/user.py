@@ -29,10 +29,17 @@ from ..model.decode import METHODS, decode
 from ..model.load import ModelError, load_model, model_path
 from .batch import BatchResult, CbzSink, PageSource, collect_pages, natural_key, open_sink, run_batch
 from .hints import ChapterHints, PageRegions, Scribble, load_hints, page_regions
-from .strategies import STRATEGIES, CropPlan, compose, plan_crops, to_rgb
+from .compose_color import compose_color
+from .lineart import extract_lineart
+from .native import NATIVE_STRATEGIES, native_features, native_lab
+from .regions import line_regions, region_means
+from .strategies import CROP_STRATEGIES, CropPlan, compose, plan_crops, to_rgb
 
+STRATEGIES = CROP_STRATEGIES + NATIVE_STRATEGIES
+OUTPUTS = ("color", "chroma")
 SETTING_FLAGS = {"strategy": "--strategy", "decode": "--decode", "temperature": "--temperature",
-                 "overlap_stride": "--overlap-stride", "abstain": "--abstain", "canvas": "--canvas", "tile": "--tile"}
+                 "overlap_stride": "--overlap-stride", "abstain": "--abstain", "canvas": "--canvas", "tile": "--tile",
+                 "output": "--output"}
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,13 @@ class Settings:
     tile: int
     overlap_stride: int
     abstain: bool
+    output: str = "chroma"  # color: the colour page (needs a head with lightness); chroma: the print's L, predicted ab
 
 
 def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
     """The model's recorded colourising settings with ``overrides`` (None = keep the record) applied; ModelError
     naming the flag when a setting is neither recorded nor given."""
-    record = {**meta.get("tiling", {}), **meta.get("colorize", {})}
+    record = {"output": "chroma", **meta.get("tiling", {}), **meta.get("colorize", {})}
     values, missing = {}, []
     for key in SETTING_FLAGS:
         value = overrides.get(key)
@@ -65,9 +73,13 @@ def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
                          f"main run exports (results/<chapter>/model.pt) or give {' '.join(missing)}")
     settings = Settings(str(values["strategy"]), str(values["decode"]), float(values["temperature"]),
                         int(values["canvas"]), int(values["tile"]), int(values["overlap_stride"]),
-                        bool(values["abstain"]))
-    if settings.strategy not in STRATEGIES or settings.decode not in METHODS or not settings.temperature > 0:
+                        bool(values["abstain"]), str(values["output"]))
+    if settings.strategy not in STRATEGIES or settings.decode not in METHODS or not settings.temperature > 0 \
+            or settings.output not in OUTPUTS:
         raise ModelError(f"{path}: unusable colourising settings {settings}")
+    if settings.output == "color" and not meta.get("lightness"):
+        raise ModelError(f"{path}: this model predicts no lightness, so it cannot make colour pages; use --output "
+                         "chroma")
     if settings.canvas % settings.tile:
         raise ModelError(f"{path}: tile {settings.tile} does not divide canvas {settings.canvas}")
     return settings
@@ -106,27 +118,32 @@ class PageColorizer:
         return plan_crops(gray, s.strategy, tile=s.tile, canvas=s.canvas, stride=s.overlap_stride)
 
     def predict(self, gray: np.ndarray, with_probs: bool) -> tuple[CropPlan, np.ndarray, np.ndarray | None]:
-        """(plan, ab (N, G, G, 2) float32 of its crops, bin probabilities (N, Q, G, G) float32 or None)."""
+        """(plan, ab (N, G, G, 2) float32 of its crops, or Lab (N, G, G, 3) for a head with lightness, bin
+        probabilities (N, Q, G, G) float32 or None)."""
         from ..features.hypercolumns import compute
 
         plan = self.plan(gray)
         x = compute(self.extractor, plan.crops, batch_size=self.batch_size, device=str(self.device),
                     precision=self.precision)
         g = x.shape[-1]
-        ab = np.zeros((len(x), g, g, 2), np.float32)
+        lightness = bool(self.meta.get("lightness"))
+        ab = np.zeros((len(x), g, g, 3 if lightness else 2), np.float32)
         classifier = self.meta["kind"] == "classification"
         probs = np.zeros((len(x), len(self.centers), g, g), np.float32) if with_probs and classifier else None
         with torch.inference_mode():
             for start in range(0, len(x), self.batch_size):
-                y = self.head(torch.from_numpy(x[start:start + self.batch_size]).to(self.device))
+                xb = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
+                y, light = self.head(xb, with_lightness=True) if lightness else (self.head(xb), None)
                 stop = start + len(y)
                 if classifier:
-                    ab[start:stop] = decode(y, self.centers, self.settings.decode, self.settings.temperature,
-                                            abstention=self.abstention)
+                    ab[start:stop, ..., -2:] = decode(y, self.centers, self.settings.decode, self.settings.temperature,
+                                                      abstention=self.abstention)
                     if probs is not None:
                         probs[start:stop] = torch.softmax(y.float(), dim=1).cpu().numpy()
                 else:
-                    ab[start:stop] = y.permute(0, 2, 3, 1).cpu().numpy()
+                    ab[start:stop, ..., -2:] = y.permute(0, 2, 3, 1).cpu().numpy()
+                if light is not None:
+                    ab[start:stop, ..., 0] = light[:, 0].cpu().numpy()
         return plan, ab, probs
 
     def regions(self, gray: np.ndarray) -> PageRegions:
@@ -135,12 +152,25 @@ class PageColorizer:
         return page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
 
     def __call__(self, gray: np.ndarray) -> np.ndarray:
-        plan, ab_crops, probs = self.predict(gray, with_probs=self.hints is not None)
-        ab = compose(gray, plan, ab_crops)
-        if self.hints is not None:
-            regions = page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
-            ab = self.hints.recolor(ab, regions, self.hints.assign(regions, self.hinted.get(_page_key(gray))))
-        return to_rgb(gray, ab)
+        s = self.settings
+        lineart = extract_lineart(gray)
+        regions = line_regions(lineart.lines)
+        if s.strategy in NATIVE_STRATEGIES:
+            cell = s.tile // int(self.meta["features"]["grid"])
+            x = native_features(self.extractor, gray, self.device, cell)
+            lab = native_lab(self.head, self.meta, x, gray.shape, cell, s.strategy, self.centers, s.decode,
+                             s.temperature, self.abstention if self.meta["kind"] == "classification" else None,
+                             regions)
+        else:
+            plan, lab_crops, probs = self.predict(gray, with_probs=self.hints is not None)
+            lab = compose(gray, plan, lab_crops)
+            if self.hints is not None:
+                hint_regions = page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
+                lab[..., -2:] = self.hints.recolor(lab[..., -2:], hint_regions,
+                                                   self.hints.assign(hint_regions, self.hinted.get(_page_key(gray))))
+        if s.output == "color" and lab.shape[-1] == 3:
+            return compose_color(gray, lineart, region_means(lab, regions))
+        return to_rgb(gray, np.ascontiguousarray(lab[..., -2:]))
 
 
 # ---------------------------------------------------------------- the command
@@ -202,7 +232,7 @@ def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> t
 def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | Path, *, strategy: str | None = None,
                    decode: str | None = None, temperature: float | None = None, canvas: int | None = None,
                    tile: int | None = None, overlap_stride: int | None = None, abstain: bool | None = None,
-                   device: str = "auto",
+                   output: str | None = None, device: str = "auto",
                    force: bool = False, hints: str | Path | None = None,
                    viewer: Callable[[Path, list, str], Path] | None = None, progress: bool = True) -> BatchResult:
     """Colourise the pages of ``inputs`` (image files, folders, CBZ/ZIP archives) into ``out`` (a folder, or a CBZ
@@ -226,13 +256,16 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     if "features" not in meta or "centers" not in meta:
         raise ModelError(f"{path}: no backbone settings or bin centres in the model file; use a model.pt written by "
                          "the train rule (results/<chapter>/model.pt)")
+    if scribbles and (strategy or meta.get("colorize", {}).get("strategy")) in NATIVE_STRATEGIES:
+        raise ModelError(f"hints work with the crop strategies ({', '.join(CROP_STRATEGIES)}): add --strategy "
+                         "overlap")
     if scribbles and meta["kind"] != "classification":
         raise ModelError(f"{path}: hints need a classification model (they compare its bin distributions); this is "
                          f"a {meta['kind']} model")
     settings = model_settings(meta, path, strategy=strategy, decode=decode, temperature=temperature, canvas=canvas,
-                              tile=tile, overlap_stride=overlap_stride, abstain=abstain)
+                              tile=tile, overlap_stride=overlap_stride, abstain=abstain, output=output)
     log(f"{path}: {meta['kind']}-{meta.get('optimizer', '?')}, strategy {settings.strategy}, {settings.decode} "
-        f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}")
+        f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}, {settings.output} output")
     colorizer = PageColorizer(head, meta, settings, device)
     from tqdm.contrib.logging import logging_redirect_tqdm
 

@@ -47,10 +47,12 @@ def annotate_run(out_dir: str | Path, features_path: str | Path, tiles_paths: li
 
 
 def export_model(src: str | Path, out: str | Path, strategy: str, decode: str, temperature: float,
-                 overlap_stride: int, abstain: bool) -> Path:
+                 overlap_stride: int, abstain: bool, output: str) -> Path:
     """Copy a trained ``model.pt`` to ``out`` (atomically) with the colourising defaults of `mangacolor colorize`
     recorded in ``meta["colorize"]``: ``strategy``, ``decode`` (annealed_mean | argmax), ``temperature`` (> 0)
-    ``overlap_stride`` (pixels) and ``abstain`` (apply the model's calibrated abstention; ``strategy`` is checked by the caller: models never import colorize). The copy must carry what inference needs (features, centres, tiling)."""
+    ``overlap_stride`` (pixels), ``abstain`` (apply the model's calibrated abstention) and ``output`` (color |
+    chroma); ``strategy`` is checked by the caller (models never import colorize). The copy must carry what
+    inference needs (features, centres, tiling)."""
     src = model_path(src)
     if decode not in METHODS:
         raise ValueError(f"export {src}: decode {decode!r} is not one of {', '.join(METHODS)}")
@@ -61,7 +63,8 @@ def export_model(src: str | Path, out: str | Path, strategy: str, decode: str, t
         raise ValueError(f"export {src}: model metadata lacks {', '.join(missing)} (annotate_run adds them)")
     meta["centers"] = torch.as_tensor(meta["centers"])
     meta["colorize"] = {"strategy": strategy, "decode": decode, "temperature": float(temperature),
-                        "overlap_stride": int(overlap_stride), "abstain": bool(abstain)}
+                        "overlap_stride": int(overlap_stride), "abstain": bool(abstain),
+                        "output": output if meta.get("lightness") else "chroma"}
     with atomic_path(out) as tmp:
         torch.save(saved, tmp)
     return Path(out)
