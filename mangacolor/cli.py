@@ -77,10 +77,21 @@ def cmd_hypercolumns(a):
 
     from .features.hypercolumns import extract_to_h5
 
+    cells = weights = None
+    if a.sample:
+        from .data.cells import sample_chapter_cells
+
+        if a.targets is None:
+            raise SystemExit("mangacolor hypercolumns: --sample needs --targets (the chapter's targets file)")
+        cells, weights = sample_chapter_cells(a.targets, a.sample, a.seed)
     model = _extractor(a)
     with h5py.File(a.tiles, "r") as f:
+        if cells is not None and len(cells) != len(f["gray"]):
+            raise SystemExit(f"mangacolor hypercolumns: {a.targets} has {len(cells)} tiles, {a.tiles} has "
+                             f"{len(f['gray'])}")
         extract_to_h5(f["gray"], a.out, model, batch_size=a.batch_size, device=a.device,
-                      precision=a.precision, compression=None if a.compression == "none" else a.compression)
+                      precision=a.precision, compression=None if a.compression == "none" else a.compression,
+                      cells=cells, cell_weights=weights)
 
 
 def cmd_edges(a):
@@ -117,11 +128,13 @@ def cmd_labels(a):
 
 
 def cmd_train(a):
+    import os
+
     from .data.targets import load_bins
     from .model.runs import annotate_run
     from .model.train import reference_centers, train
 
-    _threads(a.threads)
+    _threads(max(1, a.threads // a.processes))  # the job's threads, shared by its processes
     if a.bins is None and a.kind == "classification":
         raise SystemExit("mangacolor train: the classifier needs --bins")
     bins = load_bins(a.bins) if a.bins else {"centers": reference_centers(), "weights": None}
@@ -130,7 +143,9 @@ def cmd_train(a):
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
           val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature,
-          lightness_weight=a.lightness_weight)
+          lightness_weight=a.lightness_weight, processes=a.processes)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, process 0 alone writes the run's files
+        return
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
     if a.kind == "classification" and a.abstain_levels:
         from .model.calibrate import calibrate_abstention, record_abstention
@@ -275,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiles", required=True)
     p.add_argument("--out", required=True)
     _feature_args(p)
+    p.add_argument("--sample", type=int, required=True,
+                   help="grid cells kept per tile, stratified on their colour (0 = dense: every cell)")
+    p.add_argument("--targets", help="the chapter's targets file (colours of the cells); required with --sample")
     p.set_defaults(func=cmd_hypercolumns)
 
     p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
@@ -340,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="confidence groups of the abstention calibration on validation pages (0 = none)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--processes", type=int, required=True,
+                   help="processes training together (> 1: launched by torchrun --nproc_per_node N)")
+    p.add_argument("--threads", type=int, required=True, help="threads of the job, shared by its processes")
     p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
     p.set_defaults(func=cmd_train)
 
