@@ -148,8 +148,7 @@ def cmd_crops(a):
     from .colorize.chapter import write_crops
 
     write_crops(a.pages, a.out, _extractor(a), strategies=a.strategies, overlap_stride=a.overlap_stride,
-                contour_min_area=a.contour_min_area, canvas=a.canvas, tile=a.tile, batch_size=a.batch_size,
-                device=a.device, precision=a.precision)
+                canvas=a.canvas, tile=a.tile, batch_size=a.batch_size, device=a.device, precision=a.precision)
 
 
 def cmd_colorize_chapter(a):
@@ -157,7 +156,7 @@ def cmd_colorize_chapter(a):
 
     _threads(a.threads)
     colorize_chapter(a.crops, a.pages, a.model, a.bins, a.out, decode=a.decode, temperature=a.temperature,
-                     abstain=a.abstain)
+                     abstain=a.abstain, output=a.output)
 
 
 def cmd_metrics(a):
@@ -184,8 +183,8 @@ def cmd_figure(a):
         "stages": lambda: figures.figure_stages(a.samples, a.out, a.title, a.dpi),
         "collapse": lambda: figures.figure_collapse(a.pages, a.colorized, a.out, a.dpi),
         "pages": lambda: figures.figure_pages(a.pages, a.colorized, a.out, a.n_pages, a.seams, a.dpi),
-        "contour-aspect": lambda: figures.figure_contour_aspect(a.pages, a.out, a.min_area, a.dpi),
-        "contour-overlay": lambda: figures.figure_contour_overlay(a.pages, a.out, a.min_area, a.dpi),
+        "lineart": lambda: figures.figure_lineart(a.pages, a.out, a.dpi),
+        "closeups": lambda: figures.figure_closeups(a.pages, a.colorized, a.out, a.n_pages, a.dpi),
         "registration": lambda: figures.figure_registration(a.pages, a.out, a.dpi),
     }
     draw[a.name]()
@@ -239,8 +238,9 @@ FIGURE_ARGS = (
     ("collapse", "regression vs classifier vs truth", [_PAGES, ("--colorized", {"nargs": "+"})]),
     ("pages", "side-by-side pages and the seam close-up",
      [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int}), ("--seams", {})]),
-    ("contour-aspect", "contour aspect ratios per chapter", [("--pages", {"nargs": "+"}), ("--min-area", {"type": int})]),
-    ("contour-overlay", "contours on a page", [_PAGES, ("--min-area", {"type": int})]),
+    ("lineart", "line art and closed regions of a page's print", [_PAGES]),
+    ("closeups", "close-ups: print, chroma only, colour pages, truth",
+     [_PAGES, ("--colorized", {}), ("--n-pages", {"type": int})]),
     ("registration", "a misaligned scan registered back onto its colour page", [_PAGES]),
 )
 
@@ -348,7 +348,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages", required=True)
     p.add_argument("--strategies", type=_strs, required=True)
     p.add_argument("--overlap-stride", type=int, required=True)
-    p.add_argument("--contour-min-area", type=int, required=True)
     p.add_argument("--canvas", type=int, required=True)
     p.add_argument("--tile", type=int, required=True)
     p.add_argument("--out", required=True)
@@ -361,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (model record)")
+    p.add_argument("--output", choices=["color", "chroma"], required=True,
+                   help="color: colour pages (line art over flat predicted colours); chroma: the print's lightness "
+                        "with predicted chroma")
     p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
     p.add_argument("--temperature", type=float, required=True)
     p.add_argument("--threads", type=int, required=True)

@@ -11,7 +11,7 @@ import torch
 from mangacolor.colorize.strategies import plan_crops, to_rgb
 from mangacolor.data.pages import Page, load_page_folder, write_page_folder
 from mangacolor.kernels.bins import bin_centers
-from mangacolor.kernels.lab import rgb_to_lab
+from mangacolor.kernels.lab import lab_to_rgb, rgb_to_lab
 from mangacolor.model.heads import build_model
 from mangacolor.model.train import train
 
@@ -106,7 +106,10 @@ def make_colorized(path, pages_dir, kind="classification", strategies=("tiles", 
                     ab = cv2.GaussianBlur(true_ab, (0, 0), 4)
                 g = f.create_group(f"page{i:03d}/{s}")
                 g["ab"] = ab.astype(np.float16)
-                g["rgb"] = to_rgb(bw, ab)
+                g["rgb"] = g["rgb_chroma"] = to_rgb(bw, ab)
+                if kind != "regression":  # a "colour page": the truth's lightness with this ab
+                    lab = np.concatenate([rgb_to_lab(color)[..., :1], ab], -1)
+                    g["rgb_color"] = lab_to_rgb(lab)
                 g["boxes"] = plan.boxes
                 g.attrs.update(offset=plan.offset, scale=plan.scale, tile=plan.tile, canvas=plan.canvas)
         f.attrs.update(kind=kind, optimizer="adam", strategies=list(strategies), pages=len(rows))

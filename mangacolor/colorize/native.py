@@ -135,3 +135,71 @@ def native_ab(extractor: Hypercolumns, head: nn.Module, gray: np.ndarray, kind: 
     if ab.shape[:2] != gray.shape:
         ab = cv2.resize(ab, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
     return ab, scale
+
+
+# ---------------------------------------------------------------- the native strategies of a chapter run
+#: Strategies that run on the whole page's cell grid, not on crops: ``page`` decodes every cell, ``contours``
+#: decodes every closed region of the line art once (one flat colour per region, ``regions.flat_colors``).
+NATIVE_STRATEGIES = ("page", "contours")
+
+
+def native_features(extractor: Hypercolumns, gray: np.ndarray, device: str | torch.device = "cpu",
+                    cell: int = 8) -> np.ndarray:
+    """The page's hypercolumns on its cell grid extended into the black frame to whole context windows:
+    float16 (C, rows, cols) with rows, cols multiples of CONTEXT_POOL (the page's cells first), so a head runs on
+    it at once exactly as in bands."""
+    bands = [f.cpu().numpy().astype(np.float16)
+             for _, f in iter_page_hypercolumns(extractor, check_page(gray), device, None, cell, CONTEXT_POOL)]
+    return np.concatenate(bands, axis=1)
+
+
+def native_scores(head: nn.Module, meta: dict, x: np.ndarray, page_shape: tuple[int, int], cell: int
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A trained head on cached native features (C, rows, cols) -> (scores (Q or 2, r, c), lightness (r, c) or
+    None), cropped to the page's r x c cells."""
+    r, c = grid_shape(page_shape, cell)
+    with torch.inference_mode():
+        xb = torch.from_numpy(np.asarray(x, np.float32))[None]
+        if meta.get("lightness"):
+            scores, light = head(xb, with_lightness=True)
+            return scores[0, :, :r, :c], light[0, 0, :r, :c]
+        return head(xb)[0, :, :r, :c], None
+
+
+def native_lab(head: nn.Module, meta: dict, x: np.ndarray, page_shape: tuple[int, int], cell: int, strategy: str,
+               centers: np.ndarray, method: str, temperature: float, abstention: dict | None,
+               regions: np.ndarray | None = None) -> np.ndarray:
+    """ab (H, W, 2), or Lab (H, W, 3) for a head with a lightness output, of a page from its native features.
+
+    ``page``: every cell decoded, enlarged bilinearly to pixels. ``contours``: every closed region of the line art
+    (``regions`` (H, W), 0 = none) pools its cells' distributions and is decoded once (``regions.flat_colors``),
+    its lightness the area-weighted mean of its cells'; elsewhere the per-cell result. A regression head has no
+    distributions: its ab is averaged per region."""
+    from .regions import flat_colors, flat_lightness, region_means
+
+    if strategy not in NATIVE_STRATEGIES:
+        raise ValueError(f"native strategy must be one of {NATIVE_STRATEGIES}, got {strategy!r}")
+    scores, light = native_scores(head, meta, x, page_shape, cell)
+    classifier = meta["kind"] == "classification"
+
+    def decode_probs(p: np.ndarray) -> np.ndarray:  # probabilities (Q, ...) -> ab (..., 2)
+        flat = p.reshape(p.shape[0], -1, 1)[None]
+        ab = decode(flat, centers, method=method, T=temperature, probs=True, abstention=abstention)
+        return ab[0, :, 0].reshape(p.shape[1:] + (2,))
+
+    if strategy == "contours" and regions is None:
+        raise ValueError("the contours strategy needs the page's line-art regions")
+    if classifier and strategy == "contours":
+        ab = flat_colors(torch.log_softmax(scores.float(), 0).numpy(), regions, cell, decode_probs)
+    else:
+        cells = (decode(scores[None], centers, method=method, T=temperature, abstention=abstention)[0] if classifier
+                 else scores.permute(1, 2, 0).numpy().astype(np.float32))
+        ab = cells_to_pixels(cells, page_shape, cell)
+        if strategy == "contours":
+            ab = region_means(ab, regions)
+    if light is None:
+        return np.ascontiguousarray(ab, np.float32)
+    light = light.numpy().astype(np.float32)
+    lightness = (flat_lightness(light, regions, cell) if strategy == "contours"
+                 else cells_to_pixels(light[..., None], page_shape, cell).reshape(page_shape))
+    return np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)

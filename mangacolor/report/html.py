@@ -64,14 +64,18 @@ FIGURES = {
                      "match as fallback). Magenta is the scan's line art over the faded colour page: doubled lines "
                      "on the left, one line on the right. The title gives the mean corner error and the alignment "
                      "score written to pages.csv for every registered pair."),
-    "contour_aspect": ("Contour aspect ratios", "Contours",
-                       "Histogram of the bounding-box aspect ratio (width/height, log scale) of every contour at "
-                       "least as large as one crop, one panel per chapter. Contours beyond the dashed limits "
-                       "would be squeezed too much into a square crop and are dropped by the contours strategy."),
-    "contour_overlay": ("Contours on a page", "Contours",
-                        "First page of the chapter with every contour kept by the contours strategy drawn in its "
-                        "own colour, numbered biggest first. Nested and overlapping contours are all kept and "
-                        "colourised separately; where they overlap the smaller one wins."),
+    "lineart": ("Line art of the print", "Colour pages",
+                "The first test page's print, what the line-art extractor keeps (ink lines black, solid ink areas "
+                "blue) and the closed regions between the lines, one random colour each; below, a close-up. "
+                "Screens (dots, line screens, hatching, gradients) are neither: the colour page replaces them by "
+                "the region's flat colour. Look for screen dots left in the line art, and for regions that leak "
+                "through a broken outline."),
+    "closeups": ("Close-ups", "Colour pages",
+                 "The same close-up of each test page as the print, the seed's chroma-only output (the print's own "
+                 "lightness with predicted chroma: the screen dots and black lettering stay), the colour pages "
+                 "(line art over the predicted colours, flat per closed region; lightness predicted too) and the "
+                 "truth. Look for dots gone, regions of one flat colour that stop at ink lines, and sound effects "
+                 "that take a colour."),
 }
 CAPTIONS = {key: caption for key, (_, _, caption) in FIGURES.items()}
 
@@ -109,14 +113,9 @@ def write_captions(folder) -> None:
 
 # ---------------------------------------------------------------- inputs
 def report_name(key: str, path) -> str:
-    """The file name a figure gets in the report: the figure key, or for figures drawn once per model or chapter
-    (stages, contour overlay) the key and the source file's distinguishing part."""
-    stem = Path(path).stem
-    if key == "stages":
-        return Path(path).name
-    if key == "contour_overlay":
-        return f"contour_overlay_{stem.removesuffix('_overlay')}.png"
-    return f"{key}.png"
+    """The file name a figure gets in the report: the figure key, or for the figures drawn once per model (stages)
+    their own file name."""
+    return Path(path).name if key == "stages" else f"{key}.png"
 
 
 def parse_figures(pairs: list[str]) -> list[tuple[str, Path]]:
@@ -272,8 +271,8 @@ def figures_html(figures: list[tuple[str | None, str]]) -> str:
         if cat != category:
             out.append(f"<h3>{_esc(cat)}</h3>")
             category = cat
-        if key in ("stages", "contour_overlay"):
-            title = f"{title}: {Path(rel).stem.split('_', 1)[-1].replace('overlay_', '')}"
+        if key == "stages":
+            title = f"{title}: {Path(rel).stem.split('_', 1)[-1]}"
         elif key == "panels":
             title = f"{title}: {Path(rel).stem}"
         out.append(_figure(rel, title, caption))
