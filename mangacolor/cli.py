@@ -196,7 +196,7 @@ def cmd_report(a):
     from .report.html import parse_figures, write_report
 
     colorize = {"strategy": a.user_strategy, "decode": a.decode, "temperature": a.temperature,
-                "overlap_stride": a.overlap_stride, "abstain": a.abstain}
+                "overlap_stride": a.overlap_stride, "abstain": a.abstain, "output": a.output}
     write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
                  a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize)
 
@@ -208,7 +208,7 @@ def cmd_colorize(a):
     _threads(a.threads)
     result = colorize_pages(a.pages, a.model, a.out, strategy=a.strategy, decode=a.decode, temperature=a.temperature,
                             canvas=a.canvas, tile=a.tile, overlap_stride=a.overlap_stride, abstain=a.abstain,
-                            device=a.device,
+                            output=a.output, device=a.device,
                             force=a.force, hints=a.hints, viewer=write_viewer if a.viewer else None)
     print(result.summary(), file=sys.stderr if result.failed else sys.stdout)
     if result.failed:
@@ -422,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, required=True, help="recorded in model.pt")
     p.add_argument("--overlap-stride", type=int, required=True, help="recorded in model.pt")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (recorded)")
+    p.add_argument("--output", choices=["color", "chroma"], required=True, help="the page form (recorded)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 
@@ -441,6 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap-stride", type=int, help="overlap strategy's stride (px); default: the model's")
     p.add_argument("--abstain", type=_bool, help="true: shrink unsure cells' chroma toward neutral (by the model's "
                                                  "calibration); default: the model's")
+    p.add_argument("--output", choices=["color", "chroma"], help="color: colour pages (line art over flat colours, "
+                                                              "heads that predict lightness); chroma: the print's "
+                                                              "lightness with the predicted colour; default: the "
+                                                              "model's")
     p.add_argument("--hints", help="colour hints: a YAML of (page, x, y, color) entries or a folder of transparent PNG "
                                    "overlays named like the pages (README, Colour a chapter)")
     p.add_argument("--force", action="store_true", help="colourise pages that are already in colour too "

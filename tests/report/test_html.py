@@ -102,7 +102,7 @@ def report_args(inputs, out, colorized=None):
             str(inputs["dir"] / "metrics.csv"), "--colorized", str(colorized or inputs["colorized"]),
             "--config-json", json.dumps(CONFIG), "--benchmarks", str(inputs["dir"] / "benchmarks"),
             "--pages", str(inputs["pages"]), "--model", str(inputs["model"]), "--user-strategy", "overlap",
-            "--decode", "argmax", "--temperature", "0.5", "--overlap-stride", "56", "--abstain", "true",
+            "--decode", "argmax", "--temperature", "0.5", "--overlap-stride", "56", "--abstain", "true", "--output", "chroma",
             "--out", str(out)]
 
 
@@ -184,7 +184,7 @@ def test_the_model_is_exported_with_the_colourising_defaults(report, inputs):
     out, parsed = report
     saved = torch.load(out / "model.pt", weights_only=True)
     assert saved["meta"]["colorize"] == {"strategy": "overlap", "decode": "argmax", "temperature": 0.5,
-                                         "overlap_stride": 56, "abstain": True}
+                                         "overlap_stride": 56, "abstain": True, "output": "chroma"}
     source = torch.load(inputs["model"], weights_only=True)
     assert "colorize" not in source["meta"]  # the training run's own file is left as it was
     for key, value in source["state_dict"].items():

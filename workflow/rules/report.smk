@@ -23,9 +23,11 @@ rule report:
         temperature=config["colorize"]["temperature"],
         stride=config["colorize"]["overlap_stride"],
         abstain=str(config["colorize"]["abstain"]).lower(),
+        output=config["output"],
     shell:
         "mangacolor report --chapter {wildcards.chapter} --figure {params.figures} --panels {input.panels} "
         "--metrics {input.metrics_json} {input.metrics_csv} --colorized {input.colorized} --scores {input.scores} "
         "--config-json {params.config:q} --benchmarks {params.benchmarks} --pages {input.pages} --model {input.model} "
         "--user-strategy {params.strategy} --decode {params.decode} --temperature {params.temperature} "
-        "--overlap-stride {params.stride} --abstain {params.abstain} --out {output} 2>&1 | tee {log}"
+        "--overlap-stride {params.stride} --abstain {params.abstain} --output {params.output} --out {output} "
+        "2>&1 | tee {log}"
