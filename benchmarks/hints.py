@@ -9,7 +9,7 @@ pages (`mangacolor.evaluate.hints.hint_shares`): recall, the share of the part's
 colour, and false, the share of the other parts' pixels that did. Targets: recall >= 0.8, false <= 0.02.
 
 The model is the one the main run exports (``results/chapter1/model.pt``: run ``snakemake --cores 8
-results/chapter1`` first), used with its recorded settings; the pages are printed as the run prints them
+results/chapter1`` first, or the reduced run of ``benchmarks/hints_small.yaml``), used with its recorded settings; the pages are printed as the run prints them
 (``--print``). ``--oracle`` replaces the model by the truth (each cell's true ab, soft-encoded on the model's bins):
 the ceiling of the rule and the regions with a perfect prediction. Prints one JSON object last.
 """

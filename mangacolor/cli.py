@@ -442,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, required=True, help="recorded in model.pt")
     p.add_argument("--overlap-stride", type=int, required=True, help="recorded in model.pt")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (recorded)")
-    p.add_argument("--output", choices=["color", "chroma"], required=True, help="recorded in model.pt")
+    p.add_argument("--output", choices=["color", "chroma"], required=True, help="the page form (recorded)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 
@@ -462,9 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap-stride", type=int, help="overlap strategy's stride (px); default: the model's")
     p.add_argument("--abstain", type=_bool, help="true: shrink unsure cells' chroma toward neutral (by the model's "
                                                  "calibration); default: the model's")
-    p.add_argument("--output", choices=["color", "chroma"],
-                   help="color: colour pages (line art over flat predicted colours); chroma: the print's lightness with "
-                        "the predicted chroma; default: the model's")
+    p.add_argument("--output", choices=["color", "chroma"], help="color: colour pages (line art over flat colours, "
+                                                              "heads that predict lightness); chroma: the print's "
+                                                              "lightness with the predicted colour; default: the "
+                                                              "model's")
     p.add_argument("--hints", help="colour hints: a YAML of (page, x, y, color) entries or a folder of transparent PNG "
                                    "overlays named like the pages (README, Colour a chapter)")
     p.add_argument("--force", action="store_true", help="colourise pages that are already in colour too "

@@ -127,7 +127,7 @@ def pages_kit():
 
 # ---------------------------------------------------------------- a tiny model file for `mangacolor colorize`
 USER_RECORD = {"strategy": "tiles", "decode": "annealed_mean", "temperature": 0.38, "overlap_stride": 112,
-               "abstain": False}
+               "abstain": False, "output": "color"}
 
 
 def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0):

@@ -9,19 +9,13 @@ Hints (``mangacolor colorize --hints FILE``) are either
   of the page's size: every connected blob of opaque pixels (alpha >= 128) is a scribble of its median colour.
 
 ``NAME`` is the page's output name (``003.png``, ``A/003.png``), its name in its folder or archive (``003.jpg``),
-that name without its suffix (``003``) or, for pages named by a number, the number (``3``). ``COLOUR`` is ``#rrggbb``, ``#rgb``, ``rgb(r, g, b)``, a CSS colour
-name or ``[r, g, b]`` (0..255).
+that name without its suffix (``003``) or, for pages named by a number, the number (``3``). ``COLOUR`` is
+``#rrggbb``, ``#rgb``, ``rgb(r, g, b)``, a CSS colour name or ``[r, g, b]`` (0..255).
 
-Regions (`line_regions`): the print is split along its line art into closed regions, the connected components
-(4-connectivity) of the pixels that are not line art, each region holding its screentone. Line art = dark pixels
-(grey < ``INK_LEVEL``) that are neither isolated screen dots (4-connected dark blobs under ``DOT_AREA`` pixels) nor
-part of a periodic screen (a dark pixel whose ``SCREEN_WINDOW`` neighbourhood equals itself shifted by a vector of
-4-9 px in two directions at least 45 degrees apart, up to ``SCREEN_MISMATCH`` of its pixels: dot screens, line
-screens and even hatching are periodic, a stroke is at most invariant along itself). This simple rule stands in
-for the trained line-art extractor (`colorize.lineart`), which is used instead once its weights are installed.
-Gaps in the line art up to 4 px are closed (`colorize.regions.line_regions`). Solid black areas and regions under
-``MIN_REGION`` pixels are no region (label 0): the composition keeps the print's lightness, so black stays black
-whatever chroma it gets.
+Regions (`line_regions`): the print is split along its line art (`colorize.lineart.extract_lineart`, the
+pipeline's) into closed regions (`colorize.regions.line_regions`: connected components of the pixels that are not
+line art, gaps in the lines closed), each region holding its screentone. Solid black areas and regions under
+``MIN_REGION`` pixels are no region (label 0).
 
 The rule that carries a correction over the chapter (`ChapterHints`): every region under a scribble becomes a
 *reference*, described by what the model predicted for it before the correction, its bin distribution (the
@@ -38,8 +32,9 @@ The region's print does not enter the rule: an artist tones one colour different
 here, dots there), so the tone says little about which part a region is.
 
 Of several matching references the nearest in distribution wins; regions under a scribble of the page take that
-scribble's colour whatever else matches. A region that takes a colour gets its a*b* (CIE Lab) everywhere, on its
-own lightness. ``benchmarks/hints.py`` measures the rule on the synthetic series.
+scribble's colour whatever else matches. A region that takes a colour gets its CIE Lab colour: its a*b* on the
+page's own lightness (chroma output), or all of it (colour pages: the line art drawn over it).
+``benchmarks/hints.py`` measures the rule on the synthetic series.
 """
 from __future__ import annotations
 
@@ -54,16 +49,11 @@ from PIL import Image, ImageColor
 
 from ..data.pages import PageError
 from ..kernels.lab import rgb_to_lab
-from .lineart import WEIGHTS as LINENET_WEIGHTS
-from .regions import line_regions as closed_regions
+from .lineart import extract_lineart
+from .regions import MIN_AREA as REGION_MIN_AREA, line_regions as closed_regions
 
-INK_LEVEL = 128  # grey below which a pixel is ink (line art or screen)
-DOT_AREA = 40  # 4-connected dark blobs smaller than this are screen dots
-SCREEN_WINDOW = 9  # side of the neighbourhood tested for periodicity (a screen period is at most 9 px)
-SCREEN_MISMATCH = 0.08  # share of the neighbourhood allowed to differ from its shifted copy
-SCREEN_PERIODS = (3.5, 9.0)  # lengths (px) of the shift vectors tried
-MIN_REGION = 30  # pixels; smaller regions are no region
-MATCH_DISTANCE = 0.35  # Jensen-Shannon distance (base 2) of pooled, blurred distributions
+MIN_REGION = REGION_MIN_AREA  # pixels; smaller regions are no region (as for the flat colours of the pipeline)
+MATCH_DISTANCE = 0.25  # Jensen-Shannon distance (base 2) of pooled, blurred distributions
 MATCH_BLUR = 10.0  # ab units: the Gaussian the distributions are blurred with over the ab plane
 MATCH_AREA = 64.0  # ratio of areas, either way
 POINT_REACH = 4  # px: a point hint on line art takes the nearest region this close
@@ -201,75 +191,13 @@ def load_hints(path: str | Path, names: Sequence[str], inner_names: Sequence[str
 
 
 # ---------------------------------------------------------------- regions
-def _shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """``a`` moved so that out[y, x] = a[y + dy, x + dx] (zeros where that falls outside)."""
-    out = np.zeros_like(a)
-    h, w = a.shape
-    src_y, dst_y = (slice(dy, h), slice(0, h - dy)) if dy >= 0 else (slice(0, h + dy), slice(-dy, h))
-    src_x, dst_x = (slice(dx, w), slice(0, w - dx)) if dx >= 0 else (slice(0, w + dx), slice(-dx, w))
-    out[dst_y, dst_x] = a[src_y, src_x]
-    return out
-
-
-def _shift_vectors(shortest: float, longest: float) -> list[tuple[int, int, int]]:
-    """(dy, dx, orientation bin of 8) for integer vectors of the given lengths, one of each +-pair."""
-    vectors = []
-    r = int(np.ceil(longest))
-    for dy in range(0, r + 1):
-        for dx in range(-r, r + 1):
-            if (dy > 0 or dx > 0) and shortest <= np.hypot(dy, dx) <= longest:
-                angle = np.arctan2(dy, dx) % np.pi
-                vectors.append((dy, dx, int(angle / np.pi * 8 + 0.5) % 8))
-    return vectors
-
-
-def screen_mask(dark: np.ndarray) -> np.ndarray:
-    """bool (H, W): pixels whose ``SCREEN_WINDOW`` neighbourhood of the uint8 0/1 ``dark`` mask is periodic in two
-    directions at least 45 degrees apart (module docstring), and neither all ink nor all paper."""
-    k = (SCREEN_WINDOW, SCREEN_WINDOW)
-    best = np.ones((8,) + dark.shape, np.float32)
-    for dy, dx, orientation in _shift_vectors(*SCREEN_PERIODS):
-        mismatch = cv2.boxFilter((dark ^ _shifted(dark, dy, dx)).astype(np.float32), -1, k)
-        np.minimum(best[orientation], mismatch, out=best[orientation])
-    periodic = best <= SCREEN_MISMATCH
-    two_ways = np.zeros(dark.shape, bool)
-    for i in range(8):
-        for j in range(i + 2, min(i + 7, 8)):  # orientations 2..6 bins (45..135 degrees) apart
-            two_ways |= periodic[i] & periodic[j]
-    share = cv2.boxFilter(dark.astype(np.float32), -1, k)
-    return two_ways & (share > 0.05) & (share < 0.95)
-
-
-def _drop_small(mask: np.ndarray, area: int, connectivity: int) -> np.ndarray:
-    n, blobs, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=connectivity)
-    small = stats[:, cv2.CC_STAT_AREA] < area
-    small[0] = False
-    out = mask.copy()
-    out[small[blobs]] = 0
-    return out
-
-
-def line_art(gray: np.ndarray) -> np.ndarray:
-    """bool (H, W): the line art of a print, uint8 (H, W) grey: ink that is not screen (module docstring), or
-    `lineart.extract_lineart`'s lines where its trained weights are installed."""
-    gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError(f"line_art needs a uint8 (H, W) grey page, got {gray.dtype} {gray.shape}")
-    if LINENET_WEIGHTS.is_file():
-        from .lineart import extract_lineart
-
-        return extract_lineart(gray).lines
-    dark = (gray < INK_LEVEL).astype(np.uint8)
-    lines = _drop_small(dark, DOT_AREA, 4)
-    lines[screen_mask(dark)] = 0
-    return _drop_small(lines, DOT_AREA // 2, 8).astype(bool)  # what is left of a screen at its edges
-
-
-def line_regions(gray: np.ndarray) -> tuple[np.ndarray, int]:
-    """(labels int32 (H, W), n): the closed regions of a print between its line art, 1..n
-    (`regions.line_regions`: gaps in the lines closed, regions under ``MIN_REGION`` pixels dropped); 0 = line art,
-    solid black and small regions."""
-    labels = closed_regions(line_art(gray), min_area=MIN_REGION)
+def line_regions(gray: np.ndarray, lines: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """(labels int32 (H, W), n): the closed regions of a print, uint8 (H, W) grey, between its line art (``lines``,
+    bool (H, W), default `lineart.extract_lineart`'s), 1..n (`regions.line_regions`); 0 = line art, solid black and
+    small regions."""
+    if lines is None:
+        lines = extract_lineart(gray).lines
+    labels = closed_regions(lines, min_area=MIN_REGION)
     return labels, int(labels.max())
 
 
@@ -293,20 +221,22 @@ class PageRegions:
         return len(self.area) - 1
 
 
-def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarray, tile: int,
+def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarray, tile: int | tuple[int, int],
                  probs: np.ndarray) -> np.ndarray:
     """Mean of the per-cell bin probabilities over each region's pixels: float64 (n + 1, Q).
 
-    ``probs`` (N, Q, G, G): the crops' probabilities; crop k covers page pixels ``boxes[k]`` (y0, x0, y1, x1) with
-    its part ``inner[k]`` (in crop pixels of a ``tile`` x ``tile`` crop), as a `CropPlan` records them. Every
-    (crop, cell) that covers the region counts with weight c^2 / m: c of its m page pixels are the region's, so
-    cells mostly inside the region dominate cells that straddle its outline (whose prediction mixes the line art
-    and the neighbours in); a region no crop covers gets the uniform distribution.
+    ``probs`` (N, Q, Gh, Gw): the crops' probabilities; crop k covers page pixels ``boxes[k]`` (y0, x0, y1, x1)
+    with its part ``inner[k]`` (in crop pixels of a ``tile`` x ``tile`` crop, or (height, width)), as a `CropPlan`
+    records them; a native page grid is one crop of its cells' extent. Every (crop, cell) that covers the region
+    counts with weight c^2 / m: c of its m page pixels are the region's, so cells mostly inside the region dominate
+    cells that straddle its outline (whose prediction mixes the line art and the neighbours in); a region no crop
+    covers gets the uniform distribution.
     """
     from scipy import sparse
 
     h, w = labels.shape
-    n_crops, q, g, _ = probs.shape
+    n_crops, q, gh, gw = probs.shape
+    tile_h, tile_w = (tile, tile) if np.isscalar(tile) else tile
     total = np.zeros((n + 1, q))
     weight = np.zeros(n + 1)
     for k in range(n_crops):
@@ -315,18 +245,18 @@ def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarra
         rows, cols = np.arange(max(y0, 0), min(y1, h)), np.arange(max(x0, 0), min(x1, w))
         if not len(rows) or not len(cols):
             continue
-        cell_y = ((iy0 + (rows - y0 + 0.5) * (iy1 - iy0) / (y1 - y0)) * g / tile).astype(np.int64).clip(0, g - 1)
-        cell_x = ((ix0 + (cols - x0 + 0.5) * (ix1 - ix0) / (x1 - x0)) * g / tile).astype(np.int64).clip(0, g - 1)
+        cell_y = ((iy0 + (rows - y0 + 0.5) * (iy1 - iy0) / (y1 - y0)) * gh / tile_h).astype(np.int64).clip(0, gh - 1)
+        cell_x = ((ix0 + (cols - x0 + 0.5) * (ix1 - ix0) / (x1 - x0)) * gw / tile_w).astype(np.int64).clip(0, gw - 1)
         region = labels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].ravel()
-        cell = (cell_y[:, None] * g + cell_x[None, :]).ravel()
-        pairs = np.bincount(region.astype(np.int64) * (g * g) + cell, minlength=(n + 1) * g * g)
+        cell = (cell_y[:, None] * gw + cell_x[None, :]).ravel()
+        pairs = np.bincount(region.astype(np.int64) * (gh * gw) + cell, minlength=(n + 1) * gh * gw)
         pair = np.flatnonzero(pairs)
         count = pairs[pair].astype(np.float64)
-        in_region, in_cell = np.divmod(pair, g * g)
-        cell_pixels = np.bincount(in_cell, weights=count, minlength=g * g)
+        in_region, in_cell = np.divmod(pair, gh * gw)
+        cell_pixels = np.bincount(in_cell, weights=count, minlength=gh * gw)
         share = count * count / cell_pixels[in_cell]  # a cell counts by how much of it is the region, squared
-        weights = sparse.csr_matrix((share, (in_region, in_cell)), shape=(n + 1, g * g))
-        total += weights @ np.asarray(probs[k], np.float64).reshape(q, g * g).T
+        weights = sparse.csr_matrix((share, (in_region, in_cell)), shape=(n + 1, gh * gw))
+        total += weights @ np.asarray(probs[k], np.float64).reshape(q, gh * gw).T
         weight += np.bincount(in_region, weights=share, minlength=n + 1)
     uniform = weight == 0
     total[uniform] = 1.0 / q
@@ -334,7 +264,8 @@ def pool_regions(labels: np.ndarray, n: int, boxes: np.ndarray, inner: np.ndarra
     return total / weight[:, None]
 
 
-def page_regions(gray: np.ndarray, boxes: np.ndarray, inner: np.ndarray, tile: int, probs: np.ndarray,
+def page_regions(gray: np.ndarray, boxes: np.ndarray, inner: np.ndarray, tile: int | tuple[int, int],
+                 probs: np.ndarray,
                  regions: tuple[np.ndarray, int] | None = None) -> PageRegions:
     """A page's regions (`line_regions` unless given) with their pooled distributions and areas."""
     labels, n = regions if regions is not None else line_regions(gray)
@@ -373,18 +304,18 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the rule
 @dataclass(frozen=True)
 class Reference:
-    """A hinted region: its colour (``rgb``, and ``ab`` CIE a*b*) and what the model predicted for it before the
-    correction (``dist`` (Q,), ``area``); ``origin`` names the scribble."""
+    """A hinted region: its colour (``rgb``, and ``lab`` (3,) CIE Lab) and what the model predicted for it before
+    the correction (``dist`` (Q,), ``area``); ``origin`` names the scribble."""
     rgb: tuple[int, int, int]
-    ab: np.ndarray
+    lab: np.ndarray
     dist: np.ndarray
     area: int
     origin: str
 
 
-def hint_ab(rgb: tuple[int, int, int]) -> np.ndarray:
-    """float32 (2,): the a*b* of an sRGB colour."""
-    return rgb_to_lab(np.array([[rgb]], np.uint8))[0, 0, 1:].astype(np.float32)
+def hint_lab(rgb: tuple[int, int, int]) -> np.ndarray:
+    """float32 (3,): the CIE Lab of an sRGB colour."""
+    return rgb_to_lab(np.array([[rgb]], np.uint8))[0, 0].astype(np.float32)
 
 
 def scribble_regions(scribble: Scribble, regions: PageRegions) -> list[int]:
@@ -436,9 +367,9 @@ class ChapterHints:
         for page in dict.fromkeys(s.page for s in scribbles):
             regions = regions_of(page)
             for scribble in (s for s in scribbles if s.page == page):
-                ab = hint_ab(scribble.rgb)
+                lab = hint_lab(scribble.rgb)
                 for r in scribble_regions(scribble, regions):
-                    references.append(Reference(scribble.rgb, ab, regions.dist[r], int(regions.area[r]),
+                    references.append(Reference(scribble.rgb, lab, regions.dist[r], int(regions.area[r]),
                                                 scribble.origin))
         return cls(references, scribbles, centers)
 
@@ -464,13 +395,14 @@ class ChapterHints:
     def _blurred(self, dist: np.ndarray) -> np.ndarray:
         return dist if self.centers is None else smooth_bins(dist, self.centers, MATCH_BLUR)
 
-    def recolor(self, ab: np.ndarray, regions: PageRegions, choice: np.ndarray) -> np.ndarray:
-        """ab float32 (H, W, 2) with every assigned region's pixels set to its reference's a*b*."""
+    def recolor(self, lab: np.ndarray, regions: PageRegions, choice: np.ndarray) -> np.ndarray:
+        """float32 (H, W, C) with every assigned region's pixels (its ``reach``) set to its reference's colour:
+        ``lab`` (H, W, 2) a*b* takes the colour's a*b*, (H, W, 3) Lab all of it."""
+        out = np.array(lab, np.float32, copy=True)
         if not (choice >= 0).any():
-            return ab
-        table = np.stack([ref.ab for ref in self.references])
+            return out
+        table = np.stack([ref.lab for ref in self.references])[:, -out.shape[-1]:]
         per_pixel = choice[regions.reach]
-        out = np.array(ab, np.float32, copy=True)
         out[per_pixel >= 0] = table[per_pixel[per_pixel >= 0]]
         return out
 

@@ -28,18 +28,20 @@ from ..data.pages import PageError
 from ..model.decode import METHODS, decode
 from ..model.load import ModelError, load_model, model_path
 from .batch import BatchResult, CbzSink, PageSource, collect_pages, natural_key, open_sink, run_batch
-from .hints import ChapterHints, PageRegions, Scribble, load_hints, page_regions
+from .chapter import head_ab
 from .compose_color import compose_color
-from .lineart import extract_lineart
-from .native import NATIVE_STRATEGIES, native_features, native_lab
-from .regions import line_regions, region_means
+from .hints import ChapterHints, PageRegions, Scribble, line_regions, load_hints, page_regions
+from .lineart import LineArt, extract_lineart
+from .native import NATIVE_STRATEGIES, native_features, native_lab, native_scores
+from .regions import region_means
 from .strategies import CROP_STRATEGIES, CropPlan, compose, plan_crops, to_rgb
 
 STRATEGIES = CROP_STRATEGIES + NATIVE_STRATEGIES
-OUTPUTS = ("color", "chroma")
+
 SETTING_FLAGS = {"strategy": "--strategy", "decode": "--decode", "temperature": "--temperature",
-                 "overlap_stride": "--overlap-stride", "abstain": "--abstain", "canvas": "--canvas", "tile": "--tile",
-                 "output": "--output"}
+                 "overlap_stride": "--overlap-stride", "abstain": "--abstain", "output": "--output",
+                 "canvas": "--canvas", "tile": "--tile"}
+OUTPUTS = ("color", "chroma")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class Settings:
     """How pages are colourised: ``strategy`` (colorize.strategies), ``decode`` (annealed_mean | argmax) at
     ``temperature``, pages fitted to a ``canvas`` x ``canvas`` square cut into ``tile`` crops (pixels), overlapping
     tiles ``overlap_stride`` pixels apart; ``abstain``: shrink unsure cells' chroma by the model's calibration
-    (``meta["abstain"]``; no effect on a model without one)."""
+    (``meta["abstain"]``; no effect on a model without one); ``output``: "color" (colour pages, for a head that
+    predicts lightness) or "chroma" (the print's lightness with the predicted a*b*)."""
     strategy: str
     decode: str
     temperature: float
@@ -55,13 +58,13 @@ class Settings:
     tile: int
     overlap_stride: int
     abstain: bool
-    output: str = "chroma"  # color: the colour page (needs a head with lightness); chroma: the print's L, predicted ab
+    output: str
 
 
 def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
     """The model's recorded colourising settings with ``overrides`` (None = keep the record) applied; ModelError
     naming the flag when a setting is neither recorded nor given."""
-    record = {"output": "chroma", **meta.get("tiling", {}), **meta.get("colorize", {})}
+    record = {**meta.get("tiling", {}), **meta.get("colorize", {})}
     values, missing = {}, []
     for key in SETTING_FLAGS:
         value = overrides.get(key)
@@ -77,9 +80,6 @@ def model_settings(meta: dict, path: str | Path, **overrides) -> Settings:
     if settings.strategy not in STRATEGIES or settings.decode not in METHODS or not settings.temperature > 0 \
             or settings.output not in OUTPUTS:
         raise ModelError(f"{path}: unusable colourising settings {settings}")
-    if settings.output == "color" and not meta.get("lightness"):
-        raise ModelError(f"{path}: this model predicts no lightness, so it cannot make colour pages; use --output "
-                         "chroma")
     if settings.canvas % settings.tile:
         raise ModelError(f"{path}: tile {settings.tile} does not divide canvas {settings.canvas}")
     return settings
@@ -89,8 +89,27 @@ def _page_key(gray: np.ndarray) -> bytes:
     return hashlib.blake2b(np.ascontiguousarray(gray).tobytes() + str(gray.shape).encode(), digest_size=16).digest()
 
 
+@dataclass
+class Prediction:
+    """What the model made of one page: ``lab`` float32 (H, W, 2) ab, or (H, W, 3) Lab for a head that predicts
+    lightness; ``lineart`` and ``regions`` ((labels, n), `hints.line_regions`); for hints, the bin probabilities
+    ``probs`` (N, Q, Gh, Gw) of crops covering page pixels ``boxes`` (N, 4) with parts ``inner`` of ``tile`` px
+    (`hints.pool_regions`), or None."""
+    lab: np.ndarray
+    lineart: LineArt
+    regions: tuple[np.ndarray, int]
+    boxes: np.ndarray | None = None
+    inner: np.ndarray | None = None
+    tile: int | tuple[int, int] | None = None
+    probs: np.ndarray | None = None
+
+
 class PageColorizer:
-    """A grey page, uint8 (H, W) -> its colouring, uint8 RGB (H, W, 3), by one trained model.
+    """A grey page, uint8 (H, W) -> its colouring, uint8 RGB (H, W, 3), by one trained model, as the chapter run
+    colours a test page (`colorize.chapter.colorize_chapter`): a crop strategy (tiles, overlap) or a native one
+    (page, contours: the head over the page's cell grid), then the chroma form (the print's lightness with the
+    predicted a*b*) or, for a head that predicts lightness and ``output`` "color", the colour page (the line art
+    over the predicted colours made flat per closed region).
 
     ``hints``: a `ChapterHints` applied to every page; ``hinted``: the grey pages' keys (`_page_key`) -> their
     names, so that a page's own scribbles are found when the batch hands it over by its pixels alone.
@@ -102,14 +121,15 @@ class PageColorizer:
         from ..features.device import resolve_device
 
         feats = meta["features"]
-        self.device = resolve_device(device)
-        self.head = head.to(self.device).eval()
+        self.device = resolve_device(device)  # the backbone's; the small head runs on the CPU
+        self.head = head.cpu().eval()
         self.meta, self.settings, self.batch_size = meta, settings, batch_size
         self.precision = feats.get("precision", "float32")
         self.extractor = Hypercolumns.from_weights(feats["weights"], feats["layers"], feats["grid"],
                                                    seed=max(int(feats.get("weights_seed", 0)), 0))
         self.centers = np.asarray(meta["centers"], np.float32)
-        self.abstention = meta.get("abstain") if settings.abstain else None
+        classifier = meta["kind"] == "classification"
+        self.abstention = meta.get("abstain") if settings.abstain and classifier else None
         self.hints: ChapterHints | None = None
         self.hinted: dict[bytes, str] = {}
 
@@ -117,60 +137,58 @@ class PageColorizer:
         s = self.settings
         return plan_crops(gray, s.strategy, tile=s.tile, canvas=s.canvas, stride=s.overlap_stride)
 
-    def predict(self, gray: np.ndarray, with_probs: bool) -> tuple[CropPlan, np.ndarray, np.ndarray | None]:
-        """(plan, ab (N, G, G, 2) float32 of its crops, or Lab (N, G, G, 3) for a head with lightness, bin
-        probabilities (N, Q, G, G) float32 or None)."""
+    def predict(self, gray: np.ndarray, with_probs: bool) -> Prediction:
+        """The model's colours of a page (and, ``with_probs``, its bin probabilities for hints)."""
+        lineart = extract_lineart(gray)
+        regions = line_regions(gray, lineart.lines)
+        with_probs = with_probs and self.meta["kind"] == "classification"
+        if self.settings.strategy in NATIVE_STRATEGIES:
+            return self._predict_native(gray, lineart, regions, with_probs)
         from ..features.hypercolumns import compute
 
         plan = self.plan(gray)
         x = compute(self.extractor, plan.crops, batch_size=self.batch_size, device=str(self.device),
                     precision=self.precision)
-        g = x.shape[-1]
-        lightness = bool(self.meta.get("lightness"))
-        ab = np.zeros((len(x), g, g, 3 if lightness else 2), np.float32)
-        classifier = self.meta["kind"] == "classification"
-        probs = np.zeros((len(x), len(self.centers), g, g), np.float32) if with_probs and classifier else None
-        with torch.inference_mode():
-            for start in range(0, len(x), self.batch_size):
-                xb = torch.from_numpy(x[start:start + self.batch_size]).to(self.device)
-                y, light = self.head(xb, with_lightness=True) if lightness else (self.head(xb), None)
-                stop = start + len(y)
-                if classifier:
-                    ab[start:stop, ..., -2:] = decode(y, self.centers, self.settings.decode, self.settings.temperature,
-                                                      abstention=self.abstention)
-                    if probs is not None:
-                        probs[start:stop] = torch.softmax(y.float(), dim=1).cpu().numpy()
-                else:
-                    ab[start:stop, ..., -2:] = y.permute(0, 2, 3, 1).cpu().numpy()
-                if light is not None:
-                    ab[start:stop, ..., 0] = light[:, 0].cpu().numpy()
-        return plan, ab, probs
+        s = self.settings
+        lab = compose(gray, plan, head_ab(self.head, self.meta, x, self.centers, s.decode, s.temperature,
+                                          s.abstain, batch_size=self.batch_size))
+        probs = None
+        if with_probs:
+            with torch.inference_mode():
+                probs = np.concatenate([torch.softmax(self.head(torch.from_numpy(x[i:i + self.batch_size])).float(),
+                                                      1).numpy() for i in range(0, len(x), self.batch_size)]) \
+                    if len(x) else None
+        return Prediction(lab, lineart, regions, plan.boxes, plan.inner, plan.tile, probs)
 
-    def regions(self, gray: np.ndarray) -> PageRegions:
+    def _predict_native(self, gray, lineart, regions, with_probs) -> Prediction:
+        from ..features.native import grid_shape
+
+        s = self.settings
+        cell = s.tile // int(self.meta["features"]["grid"])
+        x = native_features(self.extractor, gray, self.device, cell)
+        lab = native_lab(self.head, self.meta, x, gray.shape, cell, s.strategy, self.centers, s.decode,
+                         s.temperature, self.abstention, regions[0])
+        if not with_probs:
+            return Prediction(lab, lineart, regions)
+        scores, _ = native_scores(self.head, self.meta, x, gray.shape, cell)
+        rows, cols = grid_shape(gray.shape, cell)
+        extent = (rows * cell, cols * cell)
+        return Prediction(lab, lineart, regions, np.array([[0, 0, *extent]]), np.array([[0, 0, *extent]]), extent,
+                          torch.softmax(scores.float(), 0).numpy()[None])
+
+    def page_regions(self, gray: np.ndarray) -> PageRegions:
         """The page's regions with what the model predicts for each (for hints)."""
-        plan, _, probs = self.predict(gray, with_probs=True)
-        return page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
+        p = self.predict(gray, with_probs=True)
+        return page_regions(gray, p.boxes, p.inner, p.tile, p.probs, p.regions)
 
     def __call__(self, gray: np.ndarray) -> np.ndarray:
-        s = self.settings
-        lineart = extract_lineart(gray)
-        regions = line_regions(lineart.lines)
-        if s.strategy in NATIVE_STRATEGIES:
-            cell = s.tile // int(self.meta["features"]["grid"])
-            x = native_features(self.extractor, gray, self.device, cell)
-            lab = native_lab(self.head, self.meta, x, gray.shape, cell, s.strategy, self.centers, s.decode,
-                             s.temperature, self.abstention if self.meta["kind"] == "classification" else None,
-                             regions)
-        else:
-            plan, lab_crops, probs = self.predict(gray, with_probs=self.hints is not None)
-            lab = compose(gray, plan, lab_crops)
-            if self.hints is not None:
-                hint_regions = page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
-                lab[..., -2:] = self.hints.recolor(lab[..., -2:], hint_regions,
-                                                   self.hints.assign(hint_regions, self.hinted.get(_page_key(gray))))
-        if s.output == "color" and lab.shape[-1] == 3:
-            return compose_color(gray, lineart, region_means(lab, regions))
-        return to_rgb(gray, np.ascontiguousarray(lab[..., -2:]))
+        p = self.predict(gray, with_probs=self.hints is not None)
+        colour = p.lab.shape[-1] == 3 and self.settings.output == "color"
+        lab = region_means(p.lab, p.regions[0]) if colour else np.ascontiguousarray(p.lab[..., -2:])
+        if self.hints is not None:
+            regions = page_regions(gray, p.boxes, p.inner, p.tile, p.probs, p.regions)
+            lab = self.hints.recolor(lab, regions, self.hints.assign(regions, self.hinted.get(_page_key(gray))))
+        return compose_color(gray, p.lineart, lab) if colour else to_rgb(gray, lab)
 
 
 # ---------------------------------------------------------------- the command
@@ -197,7 +215,7 @@ def _learn_hints(colorizer: PageColorizer, scribbles: Sequence[Scribble], source
     def regions_of(name: str) -> PageRegions:
         page = by_name[name].read()
         colorizer.hinted[_page_key(page.gray)] = name
-        return colorizer.regions(page.gray)
+        return colorizer.page_regions(page.gray)
 
     colorizer.hints = ChapterHints.learn(scribbles, regions_of, colorizer.centers)
 
@@ -256,16 +274,13 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     if "features" not in meta or "centers" not in meta:
         raise ModelError(f"{path}: no backbone settings or bin centres in the model file; use a model.pt written by "
                          "the train rule (results/<chapter>/model.pt)")
-    if scribbles and (strategy or meta.get("colorize", {}).get("strategy")) in NATIVE_STRATEGIES:
-        raise ModelError(f"hints work with the crop strategies ({', '.join(CROP_STRATEGIES)}): add --strategy "
-                         "overlap")
     if scribbles and meta["kind"] != "classification":
         raise ModelError(f"{path}: hints need a classification model (they compare its bin distributions); this is "
                          f"a {meta['kind']} model")
     settings = model_settings(meta, path, strategy=strategy, decode=decode, temperature=temperature, canvas=canvas,
                               tile=tile, overlap_stride=overlap_stride, abstain=abstain, output=output)
     log(f"{path}: {meta['kind']}-{meta.get('optimizer', '?')}, strategy {settings.strategy}, {settings.decode} "
-        f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}, {settings.output} output")
+        f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}, output {settings.output}")
     colorizer = PageColorizer(head, meta, settings, device)
     from tqdm.contrib.logging import logging_redirect_tqdm
 

@@ -15,7 +15,7 @@ from .decode import METHODS
 from .load import model_path, read_model_file
 
 FEATURE_KEYS = ("weights", "layers", "grid", "precision", "weights_sha256", "weights_seed")
-COLORIZE_KEYS = ("strategy", "decode", "temperature", "overlap_stride", "abstain")
+COLORIZE_KEYS = ("strategy", "decode", "temperature", "overlap_stride", "abstain", "output")
 
 
 def _plain(value):
@@ -51,11 +51,12 @@ def export_model(src: str | Path, out: str | Path, strategy: str, decode: str, t
     """Copy a trained ``model.pt`` to ``out`` (atomically) with the colourising defaults of `mangacolor colorize`
     recorded in ``meta["colorize"]``: ``strategy``, ``decode`` (annealed_mean | argmax), ``temperature`` (> 0)
     ``overlap_stride`` (pixels), ``abstain`` (apply the model's calibrated abstention) and ``output`` (color |
-    chroma); ``strategy`` is checked by the caller (models never import colorize). The copy must carry what
-    inference needs (features, centres, tiling)."""
+    chroma: colour pages or the print's lightness with the predicted a*b*; ``strategy`` is checked by the caller: models never import colorize). The copy must carry what inference needs (features, centres, tiling)."""
     src = model_path(src)
     if decode not in METHODS:
         raise ValueError(f"export {src}: decode {decode!r} is not one of {', '.join(METHODS)}")
+    if output not in ("color", "chroma"):
+        raise ValueError(f"export {src}: output {output!r} is not color or chroma")
     saved = read_model_file(src)
     meta = saved["meta"]
     missing = [k for k in ("features", "centers", "tiling") if k not in meta]
@@ -63,8 +64,7 @@ def export_model(src: str | Path, out: str | Path, strategy: str, decode: str, t
         raise ValueError(f"export {src}: model metadata lacks {', '.join(missing)} (annotate_run adds them)")
     meta["centers"] = torch.as_tensor(meta["centers"])
     meta["colorize"] = {"strategy": strategy, "decode": decode, "temperature": float(temperature),
-                        "overlap_stride": int(overlap_stride), "abstain": bool(abstain),
-                        "output": output if meta.get("lightness") else "chroma"}
+                        "overlap_stride": int(overlap_stride), "abstain": bool(abstain), "output": str(output)}
     with atomic_path(out) as tmp:
         torch.save(saved, tmp)
     return Path(out)

@@ -261,11 +261,11 @@ def test_a_model_without_a_record_needs_the_flags(tmp_path, user_models, capsys)
     model = user_models.write(tmp_path / "model.pt", colorize=None)
     src = folder_of(tmp_path, 1)
     assert colorize(src, "--model", model, "-o", tmp_path / "o") == 2
-    one_line_error(capsys, "records no strategy, decode, temperature, overlap-stride, abstain",
+    one_line_error(capsys, "records no strategy, decode, temperature, overlap-stride, abstain, output",
                    "--strategy --decode")
     assert not (tmp_path / "o").exists()
     assert colorize(src, "--model", model, "-o", tmp_path / "o", "--strategy", "tiles", "--decode", "argmax",
-                    "--temperature", "1", "--overlap-stride", "112", "--abstain", "false") == 0
+                    "--temperature", "1", "--overlap-stride", "112", "--abstain", "false", "--output", "chroma") == 0
 
 
 class Exploit:

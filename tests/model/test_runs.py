@@ -43,7 +43,7 @@ def test_export_adds_the_colourising_record(run, tmp_path):
     out = export_model(run, tmp_path / "model.pt", "overlap", "annealed_mean", 0.38, 112, True, "color")
     meta = torch.load(out, weights_only=True)["meta"]
     assert meta["colorize"] == {"strategy": "overlap", "decode": "annealed_mean", "temperature": 0.38,
-                                "overlap_stride": 112, "abstain": True, "output": "chroma"}  # no lightness head: chroma
+                                "overlap_stride": 112, "abstain": True, "output": "color"}
     assert "colorize" not in torch.load(run / "model.pt", weights_only=True)["meta"]
     with pytest.raises(ValueError, match="decode 'mean'"):
         export_model(run, tmp_path / "other.pt", "overlap", "mean", 0.38, 112, True, "color")
