@@ -213,7 +213,8 @@ def cmd_report(a):
     colorize = {"strategy": a.user_strategy, "decode": a.decode, "temperature": a.temperature,
                 "overlap_stride": a.overlap_stride, "abstain": a.abstain, "output": a.output}
     write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
-                 a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize)
+                 a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize,
+                 held_out=dict(pair.split("=", 1) for pair in a.held_out or []))
 
 
 def cmd_colorize(a):
@@ -443,6 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap-stride", type=int, required=True, help="recorded in model.pt")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (recorded)")
     p.add_argument("--output", choices=["color", "chroma"], required=True, help="the page form (recorded)")
+    p.add_argument("--held-out", nargs="+", metavar="CHAPTER=METRICS_JSON",
+                   help="every held-out chapter's metrics.json: the side-by-side table")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 
