@@ -44,6 +44,14 @@ def _feature_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, required=True)
 
 
+def _decode_args(p: argparse.ArgumentParser) -> None:
+    """How a step that decodes a head's bins runs: --decode, --temperature, --threads, --out."""
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
+    p.add_argument("--temperature", type=float, required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--out", required=True)
+
+
 def cmd_pages(a):
     from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
@@ -376,24 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crops)
 
     p = sub.add_parser("colorize-chapter", help="colourise a test chapter with every strategy")
-    p.add_argument("--crops", required=True)
-    p.add_argument("--pages", required=True)
-    p.add_argument("--model", required=True)
+    for flag, text in (("--crops", "the chapter's crops.h5 (hypercolumns of every strategy's input)"),
+                       ("--pages", "the chapter's page folder"), ("--model", "the head's model.pt")):
+        p.add_argument(flag, required=True, help=text)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (model record)")
     p.add_argument("--output", choices=["color", "chroma"], required=True,
                    help="color: colour pages (line art over flat predicted colours); chroma: the print's lightness "
                         "with predicted chroma")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
-    p.add_argument("--temperature", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--out", required=True)
+    _decode_args(p)
     p.set_defaults(func=cmd_colorize_chapter)
 
     p = sub.add_parser("metrics", help="per-page, per-strategy metrics with baselines")
-    p.add_argument("--pages", required=True)
-    p.add_argument("--bins", required=True)
-    p.add_argument("--colorized", required=True)
+    p.add_argument("--pages", required=True, help="the chapter's page folder (truth and print)")
+    p.add_argument("--bins", required=True, help="bins.npz (bin accuracy)")
+    p.add_argument("--colorized", required=True, help="the colourised chapter of the colourising model")
     p.add_argument("--baseline", help="colourised chapter of the regression model")
     p.add_argument("--tone-lookup", help="the tone-lookup baseline (.npz): adds its row")
     p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
@@ -409,10 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", required=True)
     p.add_argument("--models", nargs="+", required=True, help="model.pt files")
     p.add_argument("--device", required=True, help="auto (CUDA if present) | cpu | cuda")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
-    p.add_argument("--temperature", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--out", required=True)
+    _decode_args(p)
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("figure", help="draw one of the run's figures")
