@@ -23,7 +23,7 @@ setup(
     version=VERSION,
     description="Reproducible pipeline that learns to colourise black-and-white manga",
     packages=find_packages(include=["mangacolor", "mangacolor.*"]),
-    package_data={"mangacolor": ["_core.pyi", "py.typed"]},
+    package_data={"mangacolor": ["_core.pyi", "py.typed", "colorize/lineart_net.npz"]},
     ext_modules=[core],
     cmdclass={"build_ext": build_ext},
     python_requires=">=3.10",

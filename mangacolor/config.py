@@ -27,6 +27,10 @@ def check_config(config: dict) -> None:
     if optimiser not in config["training"]["runs"].get(kind, []):
         raise ConfigError(f"config colorize.model: {kind}-{optimiser} is not trained; add {optimiser} to "
                           f"training.runs.{kind}")
+    colorize = config["colorize"]
+    if colorize["user_strategy"] not in colorize["strategies"]:
+        raise ConfigError(f"config colorize.user_strategy: {colorize['user_strategy']} is not among "
+                          f"colorize.strategies ({', '.join(colorize['strategies'])}); the report shows its pages")
     if "classification" not in config["training"]["runs"] or not config["training"]["runs"]["classification"]:
         raise ConfigError("config training.runs.classification: at least one optimiser is needed")
     training = config["training"]

@@ -18,7 +18,7 @@ SNAKEFILE = ROOT / "Snakefile"
 
 TINY = yaml.safe_load((ROOT / ".test" / "config_tiny.yaml").read_text())  # shared with CI
 BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "targets", "train_regression", "colorize_regression",
-                   "backbone_edges", "figure_contours", "figure_contour_overlay"}
+                   "backbone_edges", "tone_lookup", "figure_lineart", "figure_registration"}
 
 
 def snakemake(workdir: Path, *args: str, config: dict | None = None) -> str:

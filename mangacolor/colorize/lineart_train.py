@@ -9,8 +9,9 @@ coverage >= ``INK_CUT`` is line, unless it lies inside a solid black region wher
 of regions printed all black is solid; the rest is paper or screen. Chapter ``ch2`` is never trained on: it is
 the series' chapter for measuring the network (``measure``).
 
-Run: ``python -m mangacolor.colorize.lineart_train --out mangacolor/colorize/lineart_net.npz``; it prints the
-held-out precision and recall and the file's SHA-256, which goes into ``lineart.WEIGHTS_SHA256``.
+Run: ``python -m mangacolor.colorize.lineart_train --out mangacolor/colorize/lineart_net.npz --pages 8 --steps
+1000 --crop 96 --lr 3e-3 --seed 0`` (``--init`` fine-tunes given weights; the file's meta lists every run); it
+prints the held-out precision and recall and the file's SHA-256, which goes into ``lineart.WEIGHTS_SHA256``.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from ..data.synth.ink import compose
 from ..data.synth.page import render_layers, render_print, stable_seed
 from ..data.synth.palette import COVER, PATTERN
 from ..io import atomic_path
-from .lineart import LINE, SOLID, LineNet, darkness, extract_lineart, file_sha256, save_linenet
+from .lineart import LINE, SOLID, LineNet, darkness, extract_lineart, file_sha256, load_linenet, save_linenet
 
 SERIES_SEED = 2016
 TRAIN_CHAPTERS = ("ch1", "ch3", "ch4", "ch5")
@@ -132,12 +133,14 @@ def training_set(chapters=TRAIN_CHAPTERS, pages: int = 8, series_seed: int = SER
 
 # ---------------------------------------------------------------- training
 def train_linenet(inputs: np.ndarray, targets: np.ndarray, steps: int = 2500, batch: int = 16, crop: int = 96,
-                  lr: float = 3e-3, seed: int = 0, log=None) -> tuple[LineNet, list[float]]:
-    """Adam on random crops, cross-entropy per pixel, learning rate annealed by a cosine to 0.
-    Returns the trained net (eval mode) and the loss of every step."""
+                  lr: float = 3e-3, seed: int = 0, init: LineNet | None = None, log=None) -> tuple[LineNet, list[float]]:
+    """Adam on random crops, cross-entropy per pixel, learning rate annealed by a cosine to 0, from random
+    weights or from ``init`` (fine-tuning). Returns the trained net (eval mode) and the loss of every step."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     net = LineNet()
+    if init is not None:
+        net.load_state_dict(init.state_dict())
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     n, h, w = inputs.shape
@@ -183,12 +186,19 @@ def main(argv=None):
     ap.add_argument("--pages", type=int, required=True, help="training pages per chapter")
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--lr", type=float, required=True, help="initial learning rate (Adam, cosine to 0)")
+    ap.add_argument("--crop", type=int, required=True, help="training crop side, pixels")
+    ap.add_argument("--init", help="weights to fine-tune (.npz); default: random")
     args = ap.parse_args(argv)
+    init, init_meta = load_linenet(args.init, sha256=None) if args.init else (None, None)
     t0 = time.time()
     inputs, targets = training_set(pages=args.pages, log=sys.stderr)
-    net, losses = train_linenet(inputs, targets, steps=args.steps, seed=args.seed, log=sys.stderr)
-    meta = {"series_seed": SERIES_SEED, "chapters": list(TRAIN_CHAPTERS), "pages": args.pages,
-            "prints": int(len(inputs)), "steps": args.steps, "seed": args.seed, "final_loss": float(np.mean(losses[-100:]))}
+    net, losses = train_linenet(inputs, targets, steps=args.steps, crop=args.crop, lr=args.lr, seed=args.seed,
+                                init=init, log=sys.stderr)
+    run = {"pages": args.pages, "prints": int(len(inputs)), "steps": args.steps, "crop": args.crop, "lr": args.lr,
+           "seed": args.seed, "final_loss": float(np.mean(losses[-100:]))}
+    meta = {"series_seed": SERIES_SEED, "chapters": list(TRAIN_CHAPTERS),
+            "runs": (init_meta or {}).get("runs", []) + [run]}  # fine-tuning appends its run
     with atomic_path(args.out) as tmp:
         save_linenet(net, tmp, meta)
     for (style, index), (p, r) in measure(net).items():

@@ -20,7 +20,7 @@ def chapters(tmp_path, heads):
 
 
 def weights(out_dir):
-    return torch.load(out_dir / "model.pt", weights_only=False)["state_dict"]
+    return torch.load(out_dir / "model.pt", weights_only=True)["state_dict"]
 
 
 def same_weights(a, b):

@@ -22,13 +22,12 @@ rule crops:
     params:
         strategies=",".join(COLORIZE["strategies"]),
         stride=COLORIZE["overlap_stride"],
-        min_area=COLORIZE["contour_min_area"],
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
         features=FEATURE_ARGS,
     shell:
         "mangacolor crops --pages {input} --strategies {params.strategies} --overlap-stride {params.stride} "
-        "--contour-min-area {params.min_area} --canvas {params.canvas} --tile {params.tile} {params.features} "
+        "--canvas {params.canvas} --tile {params.tile} {params.features} "
         "--threads {threads} --out {output} 2>&1 | tee {log}"
 
 
@@ -53,10 +52,11 @@ rule colorize:
         bins=lambda wc, input: f"--bins {input.bins}",
         decode=COLORIZE["decode"],
         abstain=str(COLORIZE["abstain"]).lower(),
+        output=config["output"],
         temperature=COLORIZE["temperature"],
     shell:
         "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
-        "{params.bins} --abstain {params.abstain} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
+        "{params.bins} --abstain {params.abstain} --output {params.output} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
         "--out {output} 2>&1 | tee {log}"
 
 
@@ -77,4 +77,5 @@ use rule colorize as colorize_regression with:
         bins="",
         decode=COLORIZE["decode"],
         abstain=str(COLORIZE["abstain"]).lower(),
+        output=config["output"],
         temperature=COLORIZE["temperature"],

@@ -79,18 +79,18 @@ def fig(name, caption, category, root=RUN):
 # The report's figures, by the caption key each one is shown under (mangacolor.report.html.FIGURES).
 REPORT_FIGURES = (
     "backbone_edges",
+    "registration",
     "bin_usage",
     "loss_curves",
     "stages",
     "collapse",
     "seams",
-    "contour_aspect",
-    "contour_overlay",
+    "lineart",
+    "closeups",
 )
 
 
 def chapter_figures(wildcards):
-    area = config["colorize"]["contour_min_area"]
     return {
         "backbone_edges": f"{WORK}/figures/hed/backbone_edges.png",
         "registration": f"{WORK}/figures/registration/{wildcards.chapter}.png",
@@ -100,8 +100,8 @@ def chapter_figures(wildcards):
         "collapse": f"{RUN}/figures/{wildcards.chapter}/collapse.png",
         "panels": f"{RUN}/figures/{wildcards.chapter}/panels",
         "seams": f"{RUN}/figures/{wildcards.chapter}/seams.png",
-        "contour_aspect": f"{WORK}/figures/contours-a{area}/contour_aspect.png",
-        "contour_overlay": f"{WORK}/figures/contours-a{area}/{wildcards.chapter}_overlay.png",
+        "lineart": f"{WORK}/figures/lineart/{wildcards.chapter}.png",
+        "closeups": f"{RUN}/figures/{wildcards.chapter}/closeups.png",
         "metrics_json": f"{RUN}/metrics/{wildcards.chapter}.json",
         "metrics_csv": f"{RUN}/metrics/{wildcards.chapter}.csv",
         "colorized": colorized(COLORIZE_MODEL).format(chapter=wildcards.chapter),
