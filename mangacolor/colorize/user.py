@@ -244,7 +244,8 @@ def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> t
         bw.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(bw), source.read().gray):
             raise OSError(f"{bw}: could not write the viewer's B&W page")
-        entries.append({"name": source.name, "bw": str(bw), "color": str(color_root / source.name)})
+        colour = color_root / source.name
+        entries.append({"name": source.name, "bw": str(bw.resolve()), "color": str(colour.resolve())})
     return folder, sorted(entries, key=lambda e: natural_key(e["name"]))
 
 
