@@ -44,6 +44,14 @@ def _feature_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, required=True)
 
 
+def _decode_args(p: argparse.ArgumentParser) -> None:
+    """How a step that decodes a head's bins runs: --decode, --temperature, --threads, --out."""
+    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
+    p.add_argument("--temperature", type=float, required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--out", required=True)
+
+
 def cmd_pages(a):
     from .data.pages import folder_pages, synthetic_pages, write_page_folder
 
@@ -77,10 +85,21 @@ def cmd_hypercolumns(a):
 
     from .features.hypercolumns import extract_to_h5
 
+    cells = weights = None
+    if a.sample:
+        from .data.cells import sample_chapter_cells
+
+        if a.targets is None:
+            raise SystemExit("mangacolor hypercolumns: --sample needs --targets (the chapter's targets file)")
+        cells, weights = sample_chapter_cells(a.targets, a.sample, a.seed)
     model = _extractor(a)
     with h5py.File(a.tiles, "r") as f:
+        if cells is not None and len(cells) != len(f["gray"]):
+            raise SystemExit(f"mangacolor hypercolumns: {a.targets} has {len(cells)} tiles, {a.tiles} has "
+                             f"{len(f['gray'])}")
         extract_to_h5(f["gray"], a.out, model, batch_size=a.batch_size, device=a.device,
-                      precision=a.precision, compression=None if a.compression == "none" else a.compression)
+                      precision=a.precision, compression=None if a.compression == "none" else a.compression,
+                      cells=cells, cell_weights=weights)
 
 
 def cmd_edges(a):
@@ -117,11 +136,13 @@ def cmd_labels(a):
 
 
 def cmd_train(a):
+    import os
+
     from .data.targets import load_bins
     from .model.runs import annotate_run
     from .model.train import reference_centers, train
 
-    _threads(a.threads)
+    _threads(max(1, a.threads // a.processes))  # the job's threads, shared by its processes
     if a.bins is None and a.kind == "classification":
         raise SystemExit("mangacolor train: the classifier needs --bins")
     bins = load_bins(a.bins) if a.bins else {"centers": reference_centers(), "weights": None}
@@ -130,7 +151,9 @@ def cmd_train(a):
           batch_size=a.batch_size, seed=a.seed, device=a.device, class_weights=bins["weights"] if a.rebalance else None,
           centers=bins["centers"], widths=a.widths, kernel=a.kernel, context=a.context,
           val_fraction=a.val_fraction, cell_fraction=a.cell_fraction, temperature=a.temperature,
-          lightness_weight=a.lightness_weight)
+          lightness_weight=a.lightness_weight, processes=a.processes)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, process 0 alone writes the run's files
+        return
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
     if a.kind == "classification" and a.abstain_levels:
         from .model.calibrate import calibrate_abstention, record_abstention
@@ -198,7 +221,8 @@ def cmd_report(a):
     colorize = {"strategy": a.user_strategy, "decode": a.decode, "temperature": a.temperature,
                 "overlap_stride": a.overlap_stride, "abstain": a.abstain, "output": a.output}
     write_report(a.chapter, json.loads(a.config_json), parse_figures(a.figure), a.panels, a.metrics[0], a.metrics[1],
-                 a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize)
+                 a.colorized, a.scores, a.benchmarks, a.out, pages_dir=a.pages, model=a.model, colorize=colorize,
+                 held_out=dict(pair.split("=", 1) for pair in a.held_out or []))
 
 
 def cmd_colorize(a):
@@ -275,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiles", required=True)
     p.add_argument("--out", required=True)
     _feature_args(p)
+    p.add_argument("--sample", type=int, required=True,
+                   help="grid cells kept per tile, stratified on their colour (0 = dense: every cell)")
+    p.add_argument("--targets", help="the chapter's targets file (colours of the cells); required with --sample")
     p.set_defaults(func=cmd_hypercolumns)
 
     p = sub.add_parser("edges", help="figure: HED's edge map of a page through the converted VGG16 weights")
@@ -340,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="confidence groups of the abstention calibration on validation pages (0 = none)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], required=True)
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--processes", type=int, required=True,
+                   help="processes training together (> 1: launched by torchrun --nproc_per_node N)")
+    p.add_argument("--threads", type=int, required=True, help="threads of the job, shared by its processes")
     p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
     p.set_defaults(func=cmd_train)
 
@@ -355,24 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crops)
 
     p = sub.add_parser("colorize-chapter", help="colourise a test chapter with every strategy")
-    p.add_argument("--crops", required=True)
-    p.add_argument("--pages", required=True)
-    p.add_argument("--model", required=True)
+    for flag, text in (("--crops", "the chapter's crops.h5 (hypercolumns of every strategy's input)"),
+                       ("--pages", "the chapter's page folder"), ("--model", "the head's model.pt")):
+        p.add_argument(flag, required=True, help=text)
     p.add_argument("--bins", help="bins.npz (default: the centres stored in the model)")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (model record)")
     p.add_argument("--output", choices=["color", "chroma"], required=True,
                    help="color: colour pages (line art over flat predicted colours); chroma: the print's lightness "
                         "with predicted chroma")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
-    p.add_argument("--temperature", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--out", required=True)
+    _decode_args(p)
     p.set_defaults(func=cmd_colorize_chapter)
 
     p = sub.add_parser("metrics", help="per-page, per-strategy metrics with baselines")
-    p.add_argument("--pages", required=True)
-    p.add_argument("--bins", required=True)
-    p.add_argument("--colorized", required=True)
+    p.add_argument("--pages", required=True, help="the chapter's page folder (truth and print)")
+    p.add_argument("--bins", required=True, help="bins.npz (bin accuracy)")
+    p.add_argument("--colorized", required=True, help="the colourised chapter of the colourising model")
     p.add_argument("--baseline", help="colourised chapter of the regression model")
     p.add_argument("--tone-lookup", help="the tone-lookup baseline (.npz): adds its row")
     p.add_argument("--grid", type=int, help="hypercolumn grid: adds the references rows (ceilings)")
@@ -388,10 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", required=True)
     p.add_argument("--models", nargs="+", required=True, help="model.pt files")
     p.add_argument("--device", required=True, help="auto (CUDA if present) | cpu | cuda")
-    p.add_argument("--decode", choices=["annealed_mean", "argmax"], required=True)
-    p.add_argument("--temperature", type=float, required=True)
-    p.add_argument("--threads", type=int, required=True)
-    p.add_argument("--out", required=True)
+    _decode_args(p)
     p.set_defaults(func=cmd_scores)
 
     p = sub.add_parser("figure", help="draw one of the run's figures")
@@ -423,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap-stride", type=int, required=True, help="recorded in model.pt")
     p.add_argument("--abstain", type=_bool, required=True, help="true: shrink unsure cells' chroma (recorded)")
     p.add_argument("--output", choices=["color", "chroma"], required=True, help="the page form (recorded)")
+    p.add_argument("--held-out", nargs="+", metavar="CHAPTER=METRICS_JSON",
+                   help="every held-out chapter's metrics.json: the side-by-side table")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 

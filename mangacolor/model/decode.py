@@ -82,7 +82,11 @@ def top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) ->
     return nearest_bins(out, centers, k)
 
 
-def bin_hits(out: torch.Tensor, kind: str, centers: torch.Tensor, hard: torch.Tensor) -> tuple[int, int]:
-    """How many grid cells of ``hard`` (B, G, G) the prediction ``out`` gets as its top bin, and within its top 5."""
+def bin_hits(out: torch.Tensor, kind: str, centers: torch.Tensor, hard: torch.Tensor,
+             cell_weights: torch.Tensor | None = None) -> tuple[float, float]:
+    """How many grid cells of ``hard`` (B, G, G) the prediction ``out`` gets as its top bin, and within its top 5;
+    with ``cell_weights`` (B, G, G) (sampled cells, ``data.cells``), how many cells those hits stand for."""
     hit = top_bins(out, kind, centers) == hard.unsqueeze(1)
-    return int(hit[:, 0].sum()), int(hit.any(1).sum())
+    if cell_weights is None:
+        return int(hit[:, 0].sum()), int(hit.any(1).sum())
+    return float((hit[:, 0] * cell_weights).sum()), float((hit.any(1) * cell_weights).sum())

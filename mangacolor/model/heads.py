@@ -96,9 +96,14 @@ def build_model(kind: str, in_channels: int, n_bins: int, widths: Sequence[int],
     return Head(kind, in_channels, n_bins, tuple(widths), kernel, int(context), bool(lightness))
 
 
-def lightness_loss(l_pred: torch.Tensor, l_true: torch.Tensor) -> torch.Tensor:
-    """Smooth L1 on L* / 100 (B, 1, G, G): robust to the few cells whose fill is ambiguous (thin parts)."""
-    return F.smooth_l1_loss(l_pred.float() / 100.0, l_true.float() / 100.0, beta=0.05)
+def lightness_loss(l_pred: torch.Tensor, l_true: torch.Tensor,
+                   cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Smooth L1 on L* / 100 (B, 1, G, G): robust to the few cells whose fill is ambiguous (thin parts);
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``)."""
+    if cell_weights is None:
+        return F.smooth_l1_loss(l_pred.float() / 100.0, l_true.float() / 100.0, beta=0.05)
+    loss = F.smooth_l1_loss(l_pred.float() / 100.0, l_true.float() / 100.0, beta=0.05, reduction="none")
+    return cell_mean(loss[:, 0], cell_weights)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -106,25 +111,39 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def cell_mean(loss: torch.Tensor, cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of a per-cell loss (B, G, G); with ``cell_weights`` (B, G, G) (the cells each sampled cell stands for,
+    ``data.cells``) the weighted mean, which estimates the mean over every cell of the tiles."""
+    if cell_weights is None:
+        return loss.mean()
+    return (loss * cell_weights).sum() / cell_weights.sum()
+
+
 def soft_cross_entropy(logits: torch.Tensor, idx: torch.Tensor, w: torch.Tensor,
-                       class_weights: torch.Tensor | None = None) -> torch.Tensor:
+                       class_weights: torch.Tensor | None = None,
+                       cell_weights: torch.Tensor | None = None) -> torch.Tensor:
     """Zhang et al. (2016) eq. 2: mean over pixels of -v(Z) * sum_q Z_q log softmax(logits)_q.
 
     The soft target Z is sparse: ``idx`` (B, k, G, G) bin indices with weights ``w`` (B, k, G, G) summing
     to 1, so the sum over q is a gather of k log-probabilities, never a dense (B, Q, G, G) target.
     v(Z) = class_weights[bin with the largest target weight] (the nearest bin); 1 when None.
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``).
     """
     logp = F.log_softmax(logits.float(), dim=1)
     loss = -(w * logp.gather(1, idx)).sum(1)  # (B, G, G)
     if class_weights is not None:
         nearest = idx.gather(1, w.argmax(1, keepdim=True)).squeeze(1)
         loss = loss * class_weights[nearest]
-    return loss.mean()
+    return cell_mean(loss, cell_weights)
 
 
-def regression_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor) -> torch.Tensor:
-    """Mean squared ab error, in units of AB_SCALE (so a loss of 0.01 is an RMS error of 10 ab units per channel)."""
-    return F.mse_loss(ab_pred / AB_SCALE, ab_true / AB_SCALE)
+def regression_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor,
+                    cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared ab error, in units of AB_SCALE (so a loss of 0.01 is an RMS error of 10 ab units per channel);
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``)."""
+    if cell_weights is None:
+        return F.mse_loss(ab_pred / AB_SCALE, ab_true / AB_SCALE)
+    return cell_mean(((ab_pred - ab_true) / AB_SCALE).square().mean(1), cell_weights)
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:

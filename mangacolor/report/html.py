@@ -334,7 +334,8 @@ def write_viewer_pages(pages_dir, out_dir: Path, pages: dict[str, list[str]], st
 
 
 def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages: dict,
-                timings: pd.DataFrame, scores: pd.DataFrame | None = None, strategy: str | None = None) -> str:
+                timings: pd.DataFrame, scores: pd.DataFrame | None = None, strategy: str | None = None,
+                held_out: dict[str, dict] | None = None) -> str:
     model = config.get("colorize", {}).get("model", "?")
     train = ", ".join(config.get("train", []))
     intro = (f"Results of one mangacolor run on the held-out chapter <b>{_esc(chapter)}</b>: a per-pixel classifier "
@@ -342,16 +343,57 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
              f"{_esc(train) or '?'} (Zhang et al. 2016, after the blog <i>Manga Learn!</i>). Whole pages are "
              f"coloured by <b>{_esc(model)}</b> with each strategy and compared with the true colours and with "
              "a grey and a regression baseline. Figures, metrics and pages are files of this folder.")
-    sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics)),
-                ("scores", "Models on held-out tiles", scores_html(scores)),
-                ("figures", "Figures", figures_html(figures)),
-                ("pages", "Coloured pages", viewer_html_link(chapter, strategy) + pages_html(pages)),
-                ("timings", "Timings", timings_html(timings))]
+    sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics))]
+    if held_out:
+        sections.append(("held-out", "Held-out chapters side by side", held_out_html(held_out)))
+    sections += [
+                 ("scores", "Models on held-out tiles", scores_html(scores)),
+                 ("figures", "Figures", figures_html(figures)),
+                 ("pages", "Coloured pages", viewer_html_link(chapter, strategy) + pages_html(pages)),
+                 ("timings", "Timings", timings_html(timings))]
     nav = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t, _ in sections)
     body = "\n".join(f"<h2 id='{sid}'>{_esc(t)}</h2>\n{content}" for sid, t, content in sections)
     return (f"<!DOCTYPE html>\n<html lang=en><head><meta charset='utf-8'><title>mangacolor: {_esc(chapter)}</title>"
             f"<style>{CSS}</style></head><body>\n<h1>mangacolor: {_esc(chapter)}</h1>\n<p>{intro}</p>\n"
             f"<nav>{nav}</nav>\n{body}\n</body></html>\n")
+
+
+#: The columns of the held-out chapters' side-by-side table: (metrics.json group, method, column, header).
+HELD_OUT_COLUMNS = (("baselines", "gray", "auc_colored", "grey: AuC coloured"),
+                    ("baselines", "tone_lookup", "auc_colored", "tone lookup: AuC coloured"),
+                    ("strategies", None, "auc_colored", "best strategy (chroma only): AuC coloured"),
+                    ("baselines", "gray", "psnr", "grey: PSNR"),
+                    ("color", None, "psnr", "best colour page: PSNR"),
+                    ("color", None, "colorfulness_ratio", "its colourfulness ratio"))
+
+
+def held_out_html(held_out: dict[str, dict]) -> str:
+    """Every held-out chapter of the run on one row: the grey and tone-lookup baselines beside the best strategy
+    (by the column's metric) and the best colour page."""
+    if not held_out:
+        return ""
+    head = "".join(f"<th>{_esc(h)}</th>" for *_, h in HELD_OUT_COLUMNS)
+    rows = []
+    for chapter, metrics in held_out.items():
+        cells = []
+        best_psnr = None
+        for group, method, col, _ in HELD_OUT_COLUMNS:
+            table = metrics.get(group, {})
+            if method is None and col == "colorfulness_ratio":
+                method = best_psnr
+            if method is None:
+                ranked = [(m[col], k) for k, m in table.items() if isinstance(m.get(col), (int, float))]
+                method = max(ranked)[1] if ranked else None
+                if group == "color":
+                    best_psnr = method
+            v = table.get(method, {}).get(col) if method else None
+            label = f" ({_esc(method)})" if method and group in ("strategies", "color") else ""
+            cells.append(f"<td class=num>{_fmt(v, 2 if col == 'psnr' else 3)}{label}</td>")
+        rows.append(f"<tr><td>{_esc(chapter)}</td>{''.join(cells)}</tr>")
+    return (f"<table><tr><th>chapter</th>{head}</tr>{''.join(rows)}</table><p>Every held-out chapter of the run "
+            "(none of them trains): chapter1 is of the training chapters' arc, a new-arc chapter brings props, "
+            "backgrounds and a character the training chapters never show. Each chapter's own report has the full "
+            "table.</p>")
 
 
 def viewer_html_link(chapter: str, strategy: str | None) -> str:
@@ -364,13 +406,15 @@ def viewer_html_link(chapter: str, strategy: str | None) -> str:
 
 
 def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], panels, metrics_json, metrics_csv,
-                 colorized, scores, benchmarks, out, pages_dir=None, model=None, colorize: dict | None = None) -> None:
+                 colorized, scores, benchmarks, out, pages_dir=None, model=None, colorize: dict | None = None,
+                 held_out: dict[str, Path] | None = None) -> None:
     """Build ``out`` (results/{chapter}) atomically: ``figures`` are (caption key, file) pairs, ``panels`` the
     folder of side-by-side pages, ``colorized`` the chapter's colourised HDF5, ``scores`` a scores.csv or None,
     ``benchmarks`` the folder of Snakemake benchmark files. With ``pages_dir`` (the chapter's page folder),
     ``model`` (its colourising model.pt) and ``colorize`` (``strategy``, ``decode``, ``temperature``,
     ``overlap_stride``: the defaults of `mangacolor colorize`), the report also holds ``viewer.html`` for that
-    strategy and ``model.pt`` with those defaults recorded (`model.runs.export_model`)."""
+    strategy and ``model.pt`` with those defaults recorded (`model.runs.export_model`). ``held_out`` (chapter ->
+    its metrics.json, this one included) adds the held-out chapters' side-by-side table."""
     metrics_json, metrics_csv, panels = Path(metrics_json), Path(metrics_csv), Path(panels)
     metrics = json.loads(metrics_json.read_text())
     with atomic_path(out, suffix=".tmpdir") as tmp:
@@ -400,7 +444,9 @@ def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], pa
             export_model(model, tmp / "model.pt", **colorize)
             write_viewer(tmp / "viewer.html", write_viewer_pages(pages_dir, tmp, pages, strategy),
                          f"mangacolor: {chapter}, {strategy} vs truth")
-        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table, strategy)
+        others = {name: json.loads(Path(path).read_text()) for name, path in (held_out or {}).items()}
+        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table, strategy,
+                            others)
         (tmp / "index.html").write_text(index, encoding="utf-8")
     print(f"{out}/index.html: {len(shown)} figures, {sum(map(len, pages.values()))} pages")
 

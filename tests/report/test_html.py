@@ -240,3 +240,19 @@ def test_rst_captions_match_the_report_and_every_rule_has_one():
     rules = "".join((ROOT / "workflow" / "rules" / f).read_text() for f in ("figures.smk", "features.smk"))
     used = set(re.findall(r"report/(\w+)\.rst", rules)) | set(re.findall(r'fig\("[^"]+", "(\w+)"', rules))
     assert used and used <= set(CAPTIONS)
+
+
+def test_held_out_chapters_side_by_side_pick_each_chapters_best():
+    from mangacolor.report.html import held_out_html
+
+    color = {"overlap": {"psnr": 14.0, "colorfulness_ratio": 0.9}, "contours": {"psnr": 15.5,
+                                                                              "colorfulness_ratio": 1.1}}
+    table = held_out_html({"chapter1": {**METRICS, "color": color}, "newarc": METRICS})
+    parser = Tables()
+    parser.feed(table)
+    (rows,) = parser.tables
+    assert [r[0][0] for r in rows[1:]] == ["chapter1", "newarc"]
+    chapter1 = [text for text, _ in rows[1]]
+    assert chapter1[1] == "0.200" and chapter1[3].startswith("0.550 (overlap)")  # grey, best strategy by AuC
+    assert chapter1[5] == "15.50 (contours)" and chapter1[6] == "1.100 (contours)"  # best colour page, its ratio
+    assert [text for text, _ in rows[2]][5] == "–"  # no colour pages in that run

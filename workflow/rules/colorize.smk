@@ -8,11 +8,11 @@ rule crops:
     input:
         f"{WORK}/pages/{{chapter}}",
     output:
-        f"{FEAT}/crops/{{chapter}}.h5",
+        f"{FEAT_DENSE}/crops/{{chapter}}.h5",
     log:
-        log_path(f"crops/{TT}/{FT}/{{chapter}}"),
+        log_path(f"crops/{TT}/{FT_DENSE}/{{chapter}}"),
     benchmark:
-        bench_path(f"crops/{TT}/{FT}/{{chapter}}")
+        bench_path(f"crops/{TT}/{FT_DENSE}/{{chapter}}")
     conda:
         ENV
     threads: HEAVY_THREADS
@@ -33,7 +33,7 @@ rule crops:
 
 rule colorize:
     input:
-        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        crops=f"{FEAT_DENSE}/crops/{{chapter}}.h5",
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
@@ -62,7 +62,7 @@ rule colorize:
 
 use rule colorize as colorize_regression with:
     input:
-        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        crops=f"{FEAT_DENSE}/crops/{{chapter}}.h5",
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
     output:

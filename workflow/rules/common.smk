@@ -7,10 +7,13 @@ from mangacolor.config import bins_tag, feature_tag, tiles_tag
 
 WORK = "results/work"
 TT = tiles_tag(config["tiling"])
-FT = feature_tag(config["features"])
+FT = feature_tag(config["features"])  # carries the cells sampled per tile (features.sample) when > 0
 BT = bins_tag(config["bins"])
 GRID = config["features"]["grid"]
-FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
+SAMPLE = config["features"]["sample"]
+FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent; the chapters' tiles, sampled when SAMPLE > 0
+FT_DENSE = feature_tag(config["features"], dense=True)
+FEAT_DENSE = f"{WORK}/features/{TT}/{FT_DENSE}"  # inference (crops) is always dense
 TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
 RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
 TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['tone_lookup']['max_cells']}.npz"
@@ -31,9 +34,11 @@ def colorized(model):
 
 
 # Threads: the heavy rules (VGG16) take every core Snakemake was given (the CLI caps them at the CPU count);
-# training a small head scales poorly over threads, so the trainings run side by side, training.threads each.
+# training a small head scales poorly over threads, so the trainings run side by side, training.threads for each
+# of a job's training.processes.
 HEAVY_THREADS = workflow.cores
-TRAIN_THREADS = min(config["training"]["threads"], workflow.cores)
+TRAIN_PROCESSES = config["training"]["processes"]
+TRAIN_THREADS = min(config["training"]["threads"] * TRAIN_PROCESSES, workflow.cores)
 # Every rule runs in this environment under `--sdm conda` (it installs this package).
 ENV = "../envs/mangacolor.yaml"
 

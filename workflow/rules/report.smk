@@ -8,6 +8,7 @@ rule report:
         unpack(chapter_figures),
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{model_root(COLORIZE_MODEL)}/models/{COLORIZE_MODEL}/model.pt",
+        held_out=expand(f"{RUN}/metrics/{{chapter}}.json", chapter=config["test"]),
     output:
         directory("results/{chapter}"),
     log:
@@ -24,10 +25,12 @@ rule report:
         stride=config["colorize"]["overlap_stride"],
         abstain=str(config["colorize"]["abstain"]).lower(),
         output=config["output"],
+        held_out=lambda wc, input: " ".join(f"{c}={p}" for c, p in zip(config["test"], input.held_out)),
     shell:
         "mangacolor report --chapter {wildcards.chapter} --figure {params.figures} --panels {input.panels} "
         "--metrics {input.metrics_json} {input.metrics_csv} --colorized {input.colorized} --scores {input.scores} "
         "--config-json {params.config:q} --benchmarks {params.benchmarks} --pages {input.pages} --model {input.model} "
         "--user-strategy {params.strategy} --decode {params.decode} --temperature {params.temperature} "
-        "--overlap-stride {params.stride} --abstain {params.abstain} --output {params.output} --out {output} "
+        "--overlap-stride {params.stride} --abstain {params.abstain} --output {params.output} "
+        "--held-out {params.held_out} --out {output} "
         "2>&1 | tee {log}"
