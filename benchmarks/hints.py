@@ -9,9 +9,10 @@ pages (`mangacolor.evaluate.hints.hint_shares`): recall, the share of the part's
 colour, and false, the share of the other parts' pixels that did. Targets: recall >= 0.8, false <= 0.02.
 
 The model is the one the main run exports (``results/chapter1/model.pt``: run ``snakemake --cores 8
-results/chapter1`` first, or the reduced run of ``benchmarks/hints_small.yaml``), used with its recorded settings; the pages are printed as the run prints them
-(``--print``). ``--oracle`` replaces the model by the truth (each cell's true ab, soft-encoded on the model's bins):
-the ceiling of the rule and the regions with a perfect prediction. Prints one JSON object last.
+results/chapter1`` first, or the reduced run of ``benchmarks/hints_small.yaml``), used with its recorded
+settings; the pages are printed as the run prints them (``--print``). ``--oracle`` replaces the model by the truth
+(each cell's true ab, soft-encoded on the model's bins): the ceiling of the rule and the regions with a perfect
+prediction. Prints one JSON object last.
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mangacolor.colorize import hints  # noqa: E402
+from mangacolor.colorize.strategies import plan_crops  # noqa: E402
 from mangacolor.data.synth import COLOURS, render_layers, render_print  # noqa: E402
 from mangacolor.evaluate.hints import hint_for_part, hint_shares  # noqa: E402
 from mangacolor.kernels.lab import rgb_to_lab  # noqa: E402
@@ -76,18 +78,20 @@ def main() -> None:
         sys.exit(f"{exc}\nbenchmarks/hints.py needs a trained model: run the main job (snakemake --cores 8 "
                  "results/chapter1), which exports results/chapter1/model.pt, or give --model")
     head, meta = load_model(path)
-    settings = model_settings(meta, path)
+    settings = model_settings(meta, path, output="chroma")  # pages are not composed here: the form is moot
     colorizer = PageColorizer(head, meta, settings, device="cpu")
     pages, t0 = [], time.perf_counter()
     for i in range(args.pages):
         label, ink = render_layers(args.series_seed, args.chapter, i)
         color, gray = render_print(args.series_seed, args.chapter, i, args.print_style)
-        if args.oracle:
-            plan = colorizer.plan(gray)
+        if args.oracle:  # the truth on the overlap strategy's crops
+            plan = plan_crops(gray, "overlap", tile=settings.tile, canvas=settings.canvas,
+                              stride=settings.overlap_stride)
             probs = oracle_probs(plan, color, colorizer.centers, int(meta["features"]["grid"]))
+            regions = hints.page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
         else:
-            plan, _, probs = colorizer.predict(gray, with_probs=True)
-        regions = hints.page_regions(gray, plan.boxes, plan.inner, plan.tile, probs)
+            p = colorizer.predict(gray, with_probs=True)
+            regions = hints.page_regions(gray, p.boxes, p.inner, p.tile, p.probs, p.regions)
         pages.append((label, ink, regions))
         print(f"page {i}: {regions.n} regions", file=sys.stderr)
     seconds_per_page = (time.perf_counter() - t0) / args.pages
@@ -132,8 +136,7 @@ def main() -> None:
         "model": str(path), "oracle": args.oracle, "chapter": args.chapter, "pages": args.pages,
         "print": args.print_style, "hint_page": args.hint_page, "strategy": settings.strategy,
         "rule": {"match_distance": hints.MATCH_DISTANCE, "match_blur": hints.MATCH_BLUR,
-                 "match_area": hints.MATCH_AREA, "line_art": "lineart" if hints.LINENET_WEIGHTS.is_file()
-                 else "screen-periodicity"},
+                 "match_area": hints.MATCH_AREA, "min_region": hints.MIN_REGION},
         "parts": parts, "median_recall": round(float(np.median(recalls)), 4) if recalls else None,
         "max_false": max((s["false"] for s in parts.values()), default=None),
         "parts_meeting_targets": met, "targets_met": f"{len(met)}/{len(parts)}", **({"sweep": sweep} if sweep else {}),

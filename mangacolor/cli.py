@@ -451,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("colorize", help="colourise your own B&W chapter (images, folders, CBZ/ZIP) with a trained model",
+    p = sub.add_parser("colorize", help="colourise your own B&W chapter (images, folders, CBZ/ZIP) with a model",
                        description="Colourise B&W pages with a trained model. Settings not given are the model's "
                                    "own (recorded by the run that exported it).")
     p.add_argument("pages", nargs="+", help="images, folders of images or CBZ/ZIP archives (never modified)")

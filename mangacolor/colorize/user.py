@@ -1,14 +1,15 @@
 """`mangacolor colorize`: colourise a user's chapter (files, folders, CBZ/ZIP archives) with a trained model.
 
 Everything a user can get wrong is checked before the model is loaded: the inputs (`batch.collect_pages`), the
-output (`batch.open_sink`) and the hints file. The colourising defaults (strategy, decode, temperature, canvas,
-tile, overlap stride) come from the model's own record (``meta["colorize"]`` and ``meta["tiling"]``, see
-`model.load`); arguments given here override them. The batch itself (`batch.run_batch`) copies pages already in
-colour, skips pages done by an earlier run, and never stops on a bad page.
+output (`batch.open_sink`) and the hints file. The colourising defaults (strategy, decode, temperature,
+abstention, output form, canvas, tile, overlap stride) come from the model's own record (``meta["colorize"]`` and
+``meta["tiling"]``, see `model.load`); arguments given here override them. The batch itself (`batch.run_batch`)
+copies pages already in colour, skips pages done by an earlier run, and never stops on a bad page.
 
-``viewer=True`` writes ``viewer.html`` (`report.viewer`) for every page that has an output: beside the pages of a
-folder output (``OUT/viewer.html``, its B&W copies in ``OUT/.viewer/``, a dot folder a later run reading ``OUT``
-skips), or for a CBZ output ``OUT.cbz`` in the folder ``OUT-viewer/`` (``viewer.html``, ``bw/``, ``color/``).
+``viewer`` (`report.viewer.write_viewer`, passed in: colorize never imports report) writes ``viewer.html`` for
+every page that has an output: beside the pages of a folder output (``OUT/viewer.html``, its B&W copies in
+``OUT/.viewer/``, a dot folder a later run reading ``OUT`` skips), or for a CBZ output ``OUT.cbz`` in the folder
+``OUT-viewer/`` (``viewer.html``, ``bw/``, ``color/``).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 
 from ..data.pages import PageError
-from ..model.decode import METHODS, decode
+from ..model.decode import METHODS
 from ..model.load import ModelError, load_model, model_path
 from .batch import BatchResult, CbzSink, PageSource, collect_pages, natural_key, open_sink, run_batch
 from .chapter import head_ab
@@ -243,7 +244,8 @@ def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> t
         bw.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(bw), source.read().gray):
             raise OSError(f"{bw}: could not write the viewer's B&W page")
-        entries.append({"name": source.name, "bw": str(bw), "color": str(color_root / source.name)})
+        colour = color_root / source.name
+        entries.append({"name": source.name, "bw": str(bw.resolve()), "color": str(colour.resolve())})
     return folder, sorted(entries, key=lambda e: natural_key(e["name"]))
 
 

@@ -51,7 +51,8 @@ def export_model(src: str | Path, out: str | Path, strategy: str, decode: str, t
     """Copy a trained ``model.pt`` to ``out`` (atomically) with the colourising defaults of `mangacolor colorize`
     recorded in ``meta["colorize"]``: ``strategy``, ``decode`` (annealed_mean | argmax), ``temperature`` (> 0)
     ``overlap_stride`` (pixels), ``abstain`` (apply the model's calibrated abstention) and ``output`` (color |
-    chroma: colour pages or the print's lightness with the predicted a*b*; ``strategy`` is checked by the caller: models never import colorize). The copy must carry what inference needs (features, centres, tiling)."""
+    chroma: colour pages or the print's lightness with the predicted a*b*; ``strategy`` is checked by the caller:
+    models never import colorize). The copy must carry what inference needs (features, centres, tiling)."""
     src = model_path(src)
     if decode not in METHODS:
         raise ValueError(f"export {src}: decode {decode!r} is not one of {', '.join(METHODS)}")

@@ -93,10 +93,11 @@ def test_cbz_in_cbz_out_in_natural_order_with_colour_pages_copied_and_the_viewer
     assert sorted(p.name for p in out.parent.iterdir()) == ["chapter-colour-viewer", "chapter-colour.cbz"]
 
 
-def test_folder_out_with_a_viewer_beside_the_pages(tmp_path, user_model, capsys):
+def test_folder_out_with_a_viewer_beside_the_pages(tmp_path, user_model, capsys, monkeypatch):
     src = folder_of(tmp_path, 2)
     out = tmp_path / "out"
-    assert colorize(src, "--model", user_model, "-o", out, "--viewer") == 0
+    monkeypatch.chdir(tmp_path)  # paths as a user types them: relative
+    assert colorize("bw", "--model", "model.pt", "-o", "out", "--viewer") == 0
     assert sorted(p.name for p in out.iterdir()) == [".viewer", "p1.png", "p2.png", "viewer.html"]
     html = (out / "viewer.html").read_text()
     assert "p1.png" in html and ".viewer/bw/p2.png" in html
