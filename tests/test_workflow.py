@@ -57,8 +57,9 @@ def run_dir(tmp_path_factory):
 def test_chapter_report_is_complete(run_dir):
     out = run_dir / "results" / "chapter1"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics["strategies"]) == {"tiles", "overlap", "page", "contours"}
-    assert set(metrics["baselines"]) == {"gray", "regression"}
+    assert set(metrics["strategies"]) == set(metrics["color"]) == {"tiles", "overlap", "page", "contours"}
+    assert set(metrics["baselines"]) == {"gray", "regression", "tone_lookup"}
+    assert {"true_ab", "grid_truth", "region_truth"} <= set(metrics["references"])
     refs = metrics["references"]  # ceilings: the truth's grid average scores between the grey baseline and 1
     assert metrics["baselines"]["gray"]["auc"] < refs["grid_truth"]["auc"] < 1
     # the published pages are the ones scored: PSNR of each page PNG against the truth, recomputed here
@@ -66,7 +67,7 @@ def test_chapter_report_is_complete(run_dir):
     truth = cv2.imread(str(run_dir / "results" / "work" / "pages" / "chapter1" / "color" / "000.png"))
     for strategy in metrics["strategies"]:
         page = cv2.imread(str(out / "pages" / strategy / "000.png"))
-        row = per_page[(per_page.method == strategy) & (per_page.page == 0)].iloc[0]
+        row = per_page[(per_page.group == "color") & (per_page.method == strategy) & (per_page.page == 0)].iloc[0]
         assert psnr(page[..., ::-1], truth[..., ::-1]) == pytest.approx(row.psnr, abs=1e-3), strategy
     for row in metrics["strategies"].values():
         assert {"psnr", "auc", "auc_colored", "bin_accuracy", "colorfulness_ratio", "seam"} <= set(row)
