@@ -15,7 +15,7 @@ core = Pybind11Extension(
     cxx_std=17,
     extra_compile_args=["-O3"],
     define_macros=[("VERSION_INFO", VERSION)],
-    depends=["csrc/kernels.hpp"],
+    depends=["csrc/kernels.hpp", "csrc/bits.hpp"],
 )
 
 setup(
@@ -39,9 +39,10 @@ setup(
         "tqdm>=4.60",
         "pyyaml>=6",
         "jsonschema>=4",
+        "scikit-image>=0.21",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "scikit-image>=0.21", "scikit-learn>=1.3",
+        "test": ["pytest>=7", "hypothesis>=6", "scikit-learn>=1.3",
                  "snakemake-executor-plugin-slurm", "snakefmt"],
     },
     entry_points={"console_scripts": ["mangacolor=mangacolor.cli:main"]},

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "bits.hpp"
 #include "kernels.hpp"
 
 namespace mangacolor {
@@ -61,19 +62,6 @@ inline float cbrt_pos(float x) {
     const float y2 = y * y;
     const float r = x * y2;
     return r + (x - r * r * r) * (y2 * (1.0f / 3.0f));
-}
-
-// c ? a : b through bit masks: both sides are always computed, so the compiler emits a SIMD blend instead of a
-// branch (it may not if-convert a plain ?: whose sides it could move under the branch, as they might trap).
-inline float select(bool c, float a, float b) {
-    const int32_t m = -static_cast<int32_t>(c);
-    int32_t ia, ib;
-    std::memcpy(&ia, &a, 4);
-    std::memcpy(&ib, &b, 4);
-    const int32_t r = (ia & m) | (ib & ~m);
-    float out;
-    std::memcpy(&out, &r, 4);
-    return out;
 }
 
 // Fourth root of a positive normal float: bit-trick estimate of x^(-1/4) (within ~3%), three Newton steps,

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bits.hpp"
 #include "kernels.hpp"
 
 namespace mangacolor {
@@ -42,24 +43,6 @@ inline float exp_nonpos(float x) {
 }
 
 inline double sq(double v) { return v * v; }  // used by the table builder
-
-inline uint32_t float_bits(float v) {
-    uint32_t i;
-    std::memcpy(&i, &v, 4);
-    return i;
-}
-
-inline float bits_float(uint32_t i) {
-    float v;
-    std::memcpy(&v, &i, 4);
-    return v;
-}
-
-// Branch-free c ? a : b (bit masks), so that loops over them vectorise.
-inline float select(bool c, float a, float b) {
-    const uint32_t m = -static_cast<uint32_t>(c);
-    return bits_float((float_bits(a) & m) | (float_bits(b) & ~m));
-}
 
 }  // namespace
 

@@ -27,6 +27,10 @@ def check_config(config: dict) -> None:
     if optimiser not in config["training"]["runs"].get(kind, []):
         raise ConfigError(f"config colorize.model: {kind}-{optimiser} is not trained; add {optimiser} to "
                           f"training.runs.{kind}")
+    colorize = config["colorize"]
+    if colorize["user_strategy"] not in colorize["strategies"]:
+        raise ConfigError(f"config colorize.user_strategy: {colorize['user_strategy']} is not among "
+                          f"colorize.strategies ({', '.join(colorize['strategies'])}); the report shows its pages")
     if "classification" not in config["training"]["runs"] or not config["training"]["runs"]["classification"]:
         raise ConfigError("config training.runs.classification: at least one optimiser is needed")
     training = config["training"]
@@ -34,6 +38,19 @@ def check_config(config: dict) -> None:
     if training.get("cell_fraction", 1.0) < 1 and (kernel != 1 or context):
         raise ConfigError(f"config training.cell_fraction: {training['cell_fraction']} < 1 needs a per-cell head "
                           f"(training.kernel 1 and training.context 0, got {kernel} and {context})")
+    features = config["features"]
+    sample, cells = features.get("sample", 0), features["grid"] ** 2
+    if sample and (kernel != 1 or context):
+        raise ConfigError(f"config features.sample: {sample} stores sampled cells without their neighbours, so it "
+                          f"needs a per-cell head (training.kernel 1 and training.context 0, got {kernel} and "
+                          f"{context}); use features.sample 0 for this head")
+    if sample >= cells:
+        raise ConfigError(f"config features.sample: {sample} is not below the {cells} cells of the "
+                          f"{features['grid']}x{features['grid']} grid (features.grid); 0 stores every cell")
+    processes = training.get("processes", 1)
+    if training["batch_size"] % processes:
+        raise ConfigError(f"config training.processes: {processes} does not divide training.batch_size "
+                          f"{training['batch_size']} (each process takes an equal share of every batch)")
     for name, chapter in chapters.items():
         for key in ("color", "bw"):
             if key in chapter and not Path(chapter[key]).is_dir():
@@ -53,12 +70,15 @@ def tiles_tag(tiling: dict) -> str:
     return f"c{tiling['canvas']}-t{tiling['tile']}" + ("" if tiling["drop_blank"] else "-keepblank")
 
 
-def feature_tag(features: dict) -> str:
-    """Everything hypercolumns depend on besides the tiles (never the bins): weights, layers, grid, precision."""
+def feature_tag(features: dict, dense: bool = False) -> str:
+    """Everything hypercolumns depend on besides the tiles (never the bins): weights, layers, grid, precision, and
+    the cells sampled per tile (``-s{N}``) unless ``dense`` (the tag of the dense features inference computes)."""
     weights = features["weights"]
     if weights not in ("hed", "imagenet", "random"):
         weights = Path(weights).stem
-    return f"vgg16-{weights}-l{layers_tag(features['layers'])}-g{features['grid']}-{features['precision']}"
+    sample = 0 if dense else features.get("sample", 0)
+    return (f"vgg16-{weights}-l{layers_tag(features['layers'])}-g{features['grid']}-{features['precision']}"
+            + (f"-s{sample}" if sample else ""))
 
 
 def bins_tag(bins: dict) -> str:

@@ -6,10 +6,13 @@ import cv2
 import h5py
 import numpy as np
 import pytest
+import torch
 
 from mangacolor.colorize.strategies import plan_crops, to_rgb
 from mangacolor.data.pages import Page, load_page_folder, write_page_folder
-from mangacolor.kernels.lab import rgb_to_lab
+from mangacolor.kernels.bins import bin_centers
+from mangacolor.kernels.lab import lab_to_rgb, rgb_to_lab
+from mangacolor.model.heads import build_model
 from mangacolor.model.train import train
 
 # ---------------------------------------------------------------- tiny training chapters
@@ -39,6 +42,7 @@ def write_chapter(tmp_path, name, n, seed):
         f["idx"], f["w"] = idx.astype(np.int16), w.astype(np.float16)
         f["ab"], f["hard"] = ab.astype(np.float16), idx[..., 0].astype(np.int16)
         f["page"] = (np.arange(n) // TILES_PER_PAGE).astype(np.int32)
+        f["L"] = np.clip(20 + 60 * x[:, 3] / x[:, 3].max(), 0, 100).astype(np.float16)  # fill lightness from channel 3
     return fp, lp
 
 
@@ -102,7 +106,10 @@ def make_colorized(path, pages_dir, kind="classification", strategies=("tiles", 
                     ab = cv2.GaussianBlur(true_ab, (0, 0), 4)
                 g = f.create_group(f"page{i:03d}/{s}")
                 g["ab"] = ab.astype(np.float16)
-                g["rgb"] = to_rgb(bw, ab)
+                g["rgb"] = g["rgb_chroma"] = to_rgb(bw, ab)
+                if kind != "regression":  # a "colour page": the truth's lightness with this ab
+                    lab = np.concatenate([rgb_to_lab(color)[..., :1], ab], -1)
+                    g["rgb_color"] = lab_to_rgb(lab)
                 g["boxes"] = plan.boxes
                 g.attrs.update(offset=plan.offset, scale=plan.scale, tile=plan.tile, canvas=plan.canvas)
         f.attrs.update(kind=kind, optimizer="adam", strategies=list(strategies), pages=len(rows))
@@ -116,3 +123,37 @@ def pages_kit():
     """Tiny page folders: ``H, W``, ``fake_page(seed)``, ``make_pages(folder, n, seed)``,
     ``make_colorized(path, pages_dir, kind, strategies)``."""
     return SimpleNamespace(H=H, W=W, fake_page=fake_page, make_pages=make_pages, make_colorized=make_colorized)
+
+
+# ---------------------------------------------------------------- a tiny model file for `mangacolor colorize`
+USER_RECORD = {"strategy": "tiles", "decode": "annealed_mean", "temperature": 0.38, "overlap_stride": 112,
+               "abstain": False, "output": "color"}
+
+
+def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0):
+    """A classification head on the random backbone's layer 3 (64 channels, 8x8 grid), saved as a model.pt as the
+    main run exports it (features, centres as a tensor, tiling, the colourising record); returns ``path``."""
+    torch.manual_seed(seed)
+    centers = bin_centers(20, "gamut")
+    head = build_model("classification", in_channels=64, n_bins=len(centers), widths=(8,), kernel=1, context=0)
+    meta = {"kind": "classification", "optimizer": "adam", "epochs": 1, "in_channels": 64, "n_bins": len(centers),
+            "widths": [8], "kernel": 1, "context": 0, "grid": 8,
+            "features": {"weights": "random", "layers": [3], "grid": 8, "precision": "float32", "weights_seed": 0},
+            "centers": torch.as_tensor(np.asarray(centers, np.float32)),
+            "tiling": tiling or {"canvas": 448, "tile": 224}}
+    if colorize is not None:
+        meta["colorize"] = dict(colorize)
+    torch.save({"state_dict": head.state_dict(), "meta": meta}, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def user_models():
+    """Tiny model files: ``write(path, colorize=RECORD, tiling=None)`` (`write_user_model`), ``RECORD``."""
+    return SimpleNamespace(write=write_user_model, RECORD=USER_RECORD)
+
+
+@pytest.fixture
+def user_model(tmp_path):
+    """A tiny model.pt (`write_user_model`) in the test's folder."""
+    return write_user_model(tmp_path / "model.pt")

@@ -74,6 +74,9 @@ def test_unknown_top_level_key():
     (lambda c: c["features"].update(weights="missing.pth"), "features.weights"),
     (lambda c: c["training"].update(kernel=3, cell_fraction=0.5), "training.cell_fraction"),
     (lambda c: c["training"].update(kernel=1, context=64, cell_fraction=0.5), "training.context"),
+    (lambda c: c["features"].update(sample=256), "features.sample"),  # the default head sees neighbours
+    (lambda c: c["features"].update(sample=784) or c["training"].update(kernel=1, context=0), "features.sample"),
+    (lambda c: c["training"].update(processes=3), "training.processes"),  # 3 does not divide batch 16
 ])
 def test_cross_key_checks_name_the_key(change, key):
     config = copy.deepcopy(DEFAULT)
@@ -91,6 +94,20 @@ def test_tags_separate_bin_and_feature_dependencies():
     full = copy.deepcopy(DEFAULT)
     full["features"]["layers"] = "full"
     assert checked(full)["features"]["layers"] == [3, 8, 15, 22]
+
+
+def test_sample_count_is_in_the_features_tag_and_dense_stays_dense():
+    config = checked(DEFAULT)
+    sampled = copy.deepcopy(DEFAULT)
+    sampled["features"]["sample"] = 256
+    sampled["training"].update(kernel=1, context=0)
+    sampled = checked(sampled)
+    assert feature_tag(sampled["features"]) == feature_tag(config["features"]) + "-s256"
+    assert feature_tag(sampled["features"], dense=True) == feature_tag(config["features"])
+    with pytest.raises(ConfigError, match="per-cell head"):
+        bad = copy.deepcopy(sampled)
+        bad["training"]["kernel"] = 3
+        check_config(bad)
 
 
 def _schema_defaults(schema: dict, path: str = ""):

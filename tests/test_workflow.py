@@ -18,7 +18,7 @@ SNAKEFILE = ROOT / "Snakefile"
 
 TINY = yaml.safe_load((ROOT / ".test" / "config_tiny.yaml").read_text())  # shared with CI
 BIN_INDEPENDENT = {"pages", "tiles", "hypercolumns", "crops", "targets", "train_regression", "colorize_regression",
-                   "backbone_edges", "figure_contours", "figure_contour_overlay"}
+                   "backbone_edges", "tone_lookup", "figure_lineart", "figure_registration"}
 
 
 def snakemake(workdir: Path, *args: str, config: dict | None = None) -> str:
@@ -144,3 +144,28 @@ def test_slurm_profile_requests_gpus_for_heavy_rules(tmp_path):
         assert resources[rule]["gpu"] == "1" and resources[rule]["slurm_partition"] == "gpu", resources[rule]
         assert int(resources[rule]["cpus_per_task"]) == 8
     assert "gpu" not in resources["labels"] and int(resources["train"]["mem_mb"]) >= 16000
+
+
+def test_slurm_profile_requests_a_gpu_per_training_process(tmp_path):
+    """training.processes N: each training job asks SLURM for N GPUs and runs N processes under torchrun."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    config = yaml.safe_load((ROOT / "workflow" / "configs" / "full-size.yaml").read_text())
+    config["training"]["processes"] = 4
+    (tmp_path / "p4.yaml").write_text(yaml.safe_dump(config))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--profile",
+                           str(ROOT / "profiles" / "slurm"), "--configfile", "p4.yaml", "-n", "results/chapter1"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    jobs = re.findall(r"^rule (\w+):.*?resources: ([^\n]+)\nShell command: ([^\n]+)", out, flags=re.S | re.M)
+    training = [(res, shell) for rule, res, shell in jobs if rule in ("train", "train_regression")]
+    assert len(training) == 4
+    for res, shell in training:
+        resources = dict(kv.split("=", 1) for kv in res.split(", "))
+        assert resources["gpu"] == "4" and resources["slurm_partition"] == "gpu", resources
+        assert shell.startswith("torchrun --standalone --nproc_per_node 4 -m mangacolor train ") and \
+            "--processes 4" in shell
+    # the other GPU rules keep one GPU; the full-size features are sampled, the crops of inference dense
+    heavy = {rule: dict(kv.split("=", 1) for kv in res.split(", ")) for rule, res, _ in jobs}
+    assert heavy["hypercolumns"]["gpu"] == "1" and heavy["crops"]["gpu"] == "1"
+    assert "-s1024/ch2.h5" in out and re.search(r"-float32/crops/chapter1\.h5", out)

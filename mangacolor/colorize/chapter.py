@@ -15,6 +15,9 @@ import torch
 from tqdm import tqdm
 
 from ..model.decode import decode
+from .compose_color import compose_color
+from .lineart import extract_lineart
+from .regions import line_regions, region_means
 from .strategies import CropPlan, compose, plan_crops, to_rgb
 from ..io import atomic_path
 from ..data.targets import load_bins
@@ -25,61 +28,105 @@ def page_key(i: int) -> str:
     return f"page{i:03d}"
 
 
-def write_crops(pages_dir, out, model, strategies, overlap_stride=112, contour_min_area=50176, canvas=1344,
-                tile=224, batch_size=16, device="auto", precision="float32") -> None:
-    """Plan every strategy's crops of every B&W page and store the plans with the crops' hypercolumns."""
+def write_crops(pages_dir, out, model, strategies, overlap_stride: int, canvas: int, tile: int, batch_size: int,
+                device: str, precision: str) -> None:
+    """Plan every crop strategy's crops of every B&W page and store the plans with the crops' hypercolumns; for the
+    native strategies (``page``, ``contours``) store the page's hypercolumns on its cell grid once
+    (``page{i}/native/x``), cell = tile / grid."""
     from ..features.hypercolumns import compute, production_attrs  # the backbone (torchvision) only where it is needed
+    from .native import NATIVE_STRATEGIES, native_features
 
     rows, pages = load_page_folder(pages_dir)
+    cell = tile // model.grid
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"crops {Path(out).stem}", unit="page")):
             for strategy in strategies:
-                plan = plan_crops(bw, strategy, tile=tile, canvas=canvas, stride=overlap_stride,
-                                  min_area=contour_min_area)
+                if strategy in NATIVE_STRATEGIES:
+                    continue
+                plan = plan_crops(bw, strategy, tile=tile, canvas=canvas, stride=overlap_stride)
                 group = f.create_group(f"{page_key(i)}/{strategy}")
                 plan.save(group)
                 x = compute(model, plan.crops, batch_size=batch_size, device=device, precision=precision)
                 group.create_dataset("x", data=x.astype(np.float16), chunks=(1,) + x.shape[1:])
+            if set(strategies) & set(NATIVE_STRATEGIES):
+                group = f.create_group(f"{page_key(i)}/native")
+                group.create_dataset("x", data=native_features(model, bw, device, cell))
+                group.attrs.update(cell=cell, page_shape=bw.shape)
         f.attrs.update(production_attrs(model, precision))
         f.attrs.update(pages=len(rows), strategies=list(strategies))
 
 
 def head_ab(model, meta: dict, x: np.ndarray, centers: np.ndarray, method: str, temperature: float,
-            batch_size: int = 32) -> np.ndarray:
-    """ab (N, G, G, 2) of hypercolumns (N, C, G, G) through a trained head (classifier decoded, or regression)."""
+            abstain: bool = False, batch_size: int = 32) -> np.ndarray:
+    """ab (N, G, G, 2) of hypercolumns (N, C, G, G) through a trained head (classifier decoded, or regression),
+    or Lab (N, G, G, 3) when the head predicts lightness too (``meta["lightness"]``); ``abstain`` applies the
+    model's calibrated abstention (``meta["abstain"]``) to a classifier's ab."""
+    abstention = meta.get("abstain") if abstain else None
+    lightness = bool(meta.get("lightness"))
     out = []
     with torch.inference_mode():
         for start in range(0, len(x), batch_size):
-            y = model(torch.from_numpy(np.asarray(x[start:start + batch_size], np.float32)))
+            xb = torch.from_numpy(np.asarray(x[start:start + batch_size], np.float32))
+            y, light = model(xb, with_lightness=True) if lightness else (model(xb), None)
             if meta["kind"] == "classification":
-                out.append(decode(y, centers, method=method, T=temperature))
+                ab = decode(y, centers, method=method, T=temperature, abstention=abstention)
             else:
-                out.append(y.permute(0, 2, 3, 1).numpy().astype(np.float32))
-    return np.concatenate(out) if out else np.zeros((0,) + x.shape[2:] + (2,), np.float32)
+                ab = y.permute(0, 2, 3, 1).numpy().astype(np.float32)
+            if light is not None:
+                ab = np.concatenate([light.permute(0, 2, 3, 1).numpy().astype(np.float32), ab], axis=-1)
+            out.append(ab)
+    return np.concatenate(out) if out else np.zeros((0,) + x.shape[2:] + (3 if lightness else 2,), np.float32)
 
 
-def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode="annealed_mean",
-                     temperature=0.38) -> None:
-    """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB.
-    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs)."""
+def colorize_chapter(crops_path, pages_dir, model_path, bins_path, out, decode: str, temperature: float,
+                     abstain: bool, output: str) -> None:
+    """Colourise every page of a chapter with every cached strategy; store full-page ab and RGB in both forms:
+    ``rgb_chroma`` (the print's lightness with the predicted chroma) and, for a head that predicts lightness,
+    ``rgb_color`` (the colour page: the print's line art over the predicted colours made flat per closed
+    region of the line art); ``rgb`` is the form ``output`` ("color" or "chroma") asks for.
+    ``bins_path`` None takes the bin centres stored in the model (all a regression head needs); ``abstain``
+    applies the model's calibrated abstention."""
     from ..model.load import load_model
+
+    from .native import NATIVE_STRATEGIES, native_lab
 
     model, meta = load_model(model_path)
     centers = load_bins(bins_path)["centers"] if bins_path else np.asarray(meta["centers"], np.float32)
+    abstention = meta.get("abstain") if abstain and meta["kind"] == "classification" else None
     method = decode
     rows, pages = load_page_folder(pages_dir)
     with h5py.File(crops_path, "r") as src, atomic_path(out) as tmp, h5py.File(tmp, "w") as dst:
         strategies = [str(s) for s in src.attrs["strategies"]]
         for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"colorize {Path(out).stem}", unit="page")):
+            lineart = extract_lineart(bw)
+            regions = line_regions(lineart.lines)
             for strategy in strategies:
-                group = src[f"{page_key(i)}/{strategy}"]
-                plan = CropPlan.load(group)
-                ab_crops = head_ab(model, meta, group["x"], centers, method, temperature)
-                ab = compose(bw, plan, ab_crops)
+                if strategy in NATIVE_STRATEGIES:
+                    native = src[f"{page_key(i)}/native"]
+                    lab = native_lab(model, meta, native["x"][()], bw.shape, int(native.attrs["cell"]), strategy,
+                                     centers, method, temperature, abstention, regions)
+                    boxes, attrs = np.zeros((0, 4), np.int32), {}
+                else:
+                    group = src[f"{page_key(i)}/{strategy}"]
+                    plan = CropPlan.load(group)
+                    lab = compose(bw, plan, head_ab(model, meta, group["x"], centers, method, temperature, abstain))
+                    boxes, attrs = plan.boxes, dict(offset=plan.offset, scale=plan.scale, tile=plan.tile,
+                                                    canvas=plan.canvas)
                 g = dst.create_group(f"{page_key(i)}/{strategy}")
+                ab = np.ascontiguousarray(lab[..., -2:])
+                rgb_chroma = to_rgb(bw, ab)
                 g.create_dataset("ab", data=ab.astype(np.float16), compression="gzip")
-                g.create_dataset("rgb", data=to_rgb(bw, ab), compression="gzip")
-                g.create_dataset("boxes", data=plan.boxes)
-                g.attrs.update(offset=plan.offset, scale=plan.scale, tile=plan.tile, canvas=plan.canvas)
+                g.create_dataset("rgb_chroma", data=rgb_chroma, compression="gzip")
+                rgb = rgb_chroma
+                if lab.shape[-1] == 3:  # the head's lightness beside its ab: the colour page too
+                    rgb_color = compose_color(bw, lineart, region_means(lab, regions))
+                    g.create_dataset("lightness", data=lab[..., 0].astype(np.float16), compression="gzip")
+                    g.create_dataset("rgb_color", data=rgb_color, compression="gzip")
+                    rgb = rgb_color if output == "color" else rgb_chroma
+                g.create_dataset("rgb", data=rgb, compression="gzip")
+                g.create_dataset("boxes", data=boxes)
+                g.attrs.update(attrs)
         dst.attrs.update(model=str(model_path), kind=meta["kind"], optimizer=meta.get("optimizer", ""),
-                         decode=method, temperature=temperature, pages=len(rows), strategies=strategies)
+                         decode=method, temperature=temperature, abstain=bool(abstain and "abstain" in meta),
+                         output=output if meta.get("lightness") else "chroma",
+                         pages=len(rows), strategies=strategies)

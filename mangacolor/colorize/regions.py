@@ -174,3 +174,20 @@ def flat_lightness(lightness: np.ndarray, regions: np.ndarray, cell: int) -> np.
         inside = regions > 0
         out[inside] = mean[regions[inside]].astype(np.float32)
     return out
+
+
+def region_means(values: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Per-pixel values (H, W, C) made flat per region: every pixel of region r > 0 takes the region's mean value;
+    label 0 (lines, small regions) keeps its own. float32 (H, W, C)."""
+    values = np.asarray(values, np.float32)
+    regions = _check_regions(regions, values.shape[:2])
+    if regions.shape != values.shape[:2]:
+        raise ValueError(f"regions {regions.shape} do not match values {values.shape}")
+    ids = regions.ravel()
+    n = int(ids.max()) + 1 if ids.size else 1
+    flat = values.reshape(len(ids), -1).astype(np.float64)
+    count = np.bincount(ids, minlength=n)
+    means = np.stack([np.bincount(ids, flat[:, k], minlength=n) for k in range(flat.shape[1])], 1)
+    means /= np.maximum(count, 1)[:, None]
+    out = np.where((ids > 0)[:, None], means[ids], flat)
+    return out.reshape(values.shape).astype(np.float32)

@@ -1,6 +1,6 @@
-"""Colourise whole pages with a model that maps grey 224x224 crops to ab on a G x G grid.
+"""Crop strategies: colourise whole pages with a model that maps grey 224x224 crops to ab on a G x G grid.
 
-The VGG pass over crops is expensive and does not depend on the ab bins, so every strategy has two phases:
+The VGG pass over crops is expensive and does not depend on the ab bins, so each strategy has two phases:
 ``plan_crops(gray_page, strategy, **params) -> CropPlan`` cuts the crops and records where they came from (the
 plan can be saved and its crops' hypercolumns cached), and ``compose(gray_page, plan, ab_crops)`` puts the
 crops' ab (N, G, G, 2) back on the page. ``to_rgb`` then joins that chroma with the page's own full-resolution
@@ -16,14 +16,8 @@ Strategies
   the summed weights. For stride = tile/2 the windows of neighbours sum to 1, so the blend is a partition of
   unity; at the canvas edge a single tile covers the pixels and the normalisation returns its own ab. Skipped
   all-black tiles take part with ab = 0, as in ``tiles``.
-- ``page``: the whole page resized to one crop; by default squeezed (aspect not preserved, as the blog), or with
-  ``letterbox=True`` scaled to fit and centred on black (what the model saw at canvas borders); the chroma of the
-  page area of the crop is resized onto the full page.
-- ``contours``: crop 0 is the ``page`` crop; every region from ``contours.find_contours`` adds its bounding box
-  resized to one crop (aspect not preserved; the shape test bounds the distortion). Its chroma is pasted inside
-  the contour. Overlaps: the *smaller region wins* (regions are pasted biggest first), because nested outlines
-  are more specific (a panel inside a framed spread) and their crop has a finer scale. Pixels outside every
-  contour keep the ``page`` result.
+- ``page`` and ``contours`` need no crops: they run on the whole page's cell grid at its own scale
+  (``colorize.native``), ``contours`` with one flat colour per closed region of the line art.
 """
 from __future__ import annotations
 
@@ -37,9 +31,8 @@ import numpy as np
 
 from ..kernels.lab import lab_to_rgb, rgb_to_lab
 from ..kernels.tiling import fit_to_canvas, page_offset
-from .contours import MIN_AREA, find_contours
 
-STRATEGIES = ("tiles", "overlap", "page", "contours")
+CROP_STRATEGIES = ("tiles", "overlap")  # the native ones (page, contours) live in colorize.native
 
 
 # ---------------------------------------------------------------- colour
@@ -180,25 +173,10 @@ def _plan_canvas(gray, strategy, canvas, tile, stride):
                     np.tile(np.int32([0, 0, tile, tile]), (len(origins), 1)))
 
 
-def _page_crop(gray, tile, letterbox):
-    h, w = gray.shape
-    if not letterbox:
-        return cv2.resize(gray, (tile, tile), interpolation=cv2.INTER_AREA), (0, 0, tile, tile)
-    s = tile / max(h, w)
-    nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    y0, x0 = (tile - nh) // 2, (tile - nw) // 2
-    crop = np.zeros((tile, tile), np.uint8)
-    crop[y0:y0 + nh, x0:x0 + nw] = cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_AREA)
-    return crop, (y0, x0, y0 + nh, x0 + nw)
-
-
-def plan_crops(gray_page: np.ndarray, strategy: str, tile: int = 224, canvas: int = 1344, stride: int = 112,
-               letterbox: bool = False, min_area: float = MIN_AREA, **contour_params) -> CropPlan:
-    """Cut ``gray_page`` (H, W) uint8 into the crops of ``strategy`` (module docstring).
-
-    ``canvas`` is used by tiles/overlap, ``stride`` by overlap, ``letterbox`` by page/contours (crop 0),
-    ``min_area`` and ``contour_params`` (max_aspect, min_solidity, max_area_frac, thresh) by contours.
-    """
+def plan_crops(gray_page: np.ndarray, strategy: str, tile: int = 224, canvas: int = 1344, stride: int = 112
+               ) -> CropPlan:
+    """Cut ``gray_page`` (H, W) uint8 into the crops of a crop strategy (module docstring): ``canvas`` and ``tile``
+    place and cut the page, ``stride`` spaces the overlapping tiles."""
     gray = np.asarray(gray_page)
     if gray.ndim != 2 or gray.dtype != np.uint8:
         raise ValueError(f"gray_page must be (H, W) uint8, got {gray.shape} {gray.dtype}")
@@ -206,20 +184,7 @@ def plan_crops(gray_page: np.ndarray, strategy: str, tile: int = 224, canvas: in
         return _plan_canvas(gray, strategy, canvas, tile, tile)
     if strategy == "overlap":
         return _plan_canvas(gray, strategy, canvas, tile, stride)
-    if strategy not in ("page", "contours"):
-        raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
-    h, w = gray.shape
-    crop, inner = _page_crop(gray, tile, letterbox)
-    crops, boxes, inners, polys = [crop], [(0, 0, h, w)], [inner], [np.zeros((0, 2), np.int32)]
-    if strategy == "contours":
-        for r in find_contours(gray, min_area=min_area, **contour_params):
-            y0, x0, y1, x1 = r.bbox
-            crops.append(cv2.resize(gray[y0:y1, x0:x1], (tile, tile), interpolation=cv2.INTER_AREA))
-            boxes.append(r.bbox)
-            inners.append((0, 0, tile, tile))
-            polys.append(r.points)
-    return CropPlan(strategy, (h, w), np.array(crops, np.uint8), np.array(boxes, np.int32), tile,
-                    inner=np.array(inners, np.int32), polygons=polys)
+    raise ValueError(f"unknown crop strategy {strategy!r}; expected one of {CROP_STRATEGIES}")
 
 
 # ---------------------------------------------------------------- composing
@@ -249,11 +214,13 @@ def _crop_canvas(ab_canvas: np.ndarray, plan: CropPlan, page_shape: tuple[int, i
 
 
 def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.ndarray:
-    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution."""
+    """Put the crops' ab (N, G, G, 2) back on the page: ab (H, W, 2) float32 at the page's full resolution. Crops
+    of Lab (N, G, G, 3) (a head's lightness beside its ab) compose the same way into (H, W, 3)."""
     ab_crops = np.asarray(ab_crops, np.float32)
     h, w = gray_page.shape
-    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] != 2:
-        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2), got {ab_crops.shape}")
+    if ab_crops.ndim != 4 or ab_crops.shape[0] != len(plan) or ab_crops.shape[-1] not in (2, 3):
+        raise ValueError(f"ab_crops must be ({len(plan)}, G, G, 2 or 3), got {ab_crops.shape}")
+    k = ab_crops.shape[-1]
     if (h, w) != tuple(plan.page_shape):
         raise ValueError(f"page is {h}x{w} but the plan was made for {plan.page_shape}")
     T = plan.tile
@@ -263,12 +230,12 @@ def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.n
         if plan.strategy == "tiles" and (C * G) % T == 0:
             # stitch at grid resolution, then upsample the whole canvas once: a perfect model leaves no seam
             # (upsampling tile by tile would hold each tile's border cells flat and jump between them)
-            grid = np.zeros((C * G // T, C * G // T, 2), np.float32)
+            grid = np.zeros((C * G // T, C * G // T, k), np.float32)
             for (y, x), ab in zip(plan.origins, ab_crops):
                 grid[y * G // T:y * G // T + G, x * G // T:x * G // T + G] = ab
             ab_canvas = grid if G == T else cv2.resize(grid, (C, C), interpolation=cv2.INTER_LINEAR)
             return _crop_canvas(ab_canvas, plan, (h, w))
-        acc = np.zeros((C, C, 2), np.float64)
+        acc = np.zeros((C, C, k), np.float64)
         wsum = np.zeros((C, C), np.float64)
         win = np.outer(_window(T), _window(T)) if plan.strategy == "overlap" else np.ones((T, T))
         for (y, x), ab in zip(plan.origins, ab_crops):
@@ -279,21 +246,7 @@ def compose(gray_page: np.ndarray, plan: CropPlan, ab_crops: np.ndarray) -> np.n
             for x in starts:
                 wsum[y:y + T, x:x + T] += win
         return _crop_canvas((acc / np.maximum(wsum, 1e-12)[..., None]).astype(np.float32), plan, (h, w))
-    if plan.strategy not in ("page", "contours"):
-        raise ValueError(f"unknown strategy {plan.strategy!r}")
-    ab_page = _ab_to_box(ab_crops[0], plan.inner[0], T, (h, w)).copy()
-    # paste biggest first, so that where contours overlap the smaller (nested) one wins
-    areas = [cv2.contourArea(np.asarray(p, np.int32).reshape(-1, 1, 2)) for p in plan.polygons[1:]]
-    for i in 1 + np.argsort(-np.asarray(areas), kind="stable"):
-        y0, x0, y1, x1 = (int(v) for v in plan.boxes[i])
-        pts = np.asarray(plan.polygons[i], np.int32).reshape(-1, 1, 2) - np.int32([x0, y0])
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(mask, [pts], 1)
-        cv2.polylines(mask, [pts], True, 1)
-        box = _ab_to_box(ab_crops[i], plan.inner[i], T, (y1 - y0, x1 - x0))
-        m = mask.astype(bool)
-        ab_page[y0:y1, x0:x1][m] = box[m]
-    return ab_page
+    raise ValueError(f"unknown crop strategy {plan.strategy!r}")
 
 
 def colorize_page(gray_page: np.ndarray, strategy: str, model: Callable[[np.ndarray], np.ndarray],

@@ -5,6 +5,10 @@ same order: ``ab`` (N, G, G, 2) float16 and ``page`` (N,) int32 always (a bin-in
 the regression head), plus the classifier's ``idx`` (N, G, G, k) int16, ``w`` (N, G, G, k) float16 and ``hard``
 (N, G, G) int16 in a bins-dependent labels file. Files are opened on first access in each process (DataLoader workers
 included), so memory is bounded by the batch and prefetch, not by the dataset size.
+
+Sparse features (``features.sample``: ``x`` (N, C, S) with ``cells`` (N, S) and ``weight`` (N, S), see
+``data.cells``) give items of S cells laid out as an (S, 1) map, the labels gathered at the stored cells: a per-cell
+head (kernel 1, no context) sees exactly what it would see on the dense grid.
 """
 from __future__ import annotations
 
@@ -28,9 +32,12 @@ class TileDataset(Dataset):
 
     An item is a dict of tensors, channels first as torch expects:
     ``x`` (C, G, G) float16 as stored (half the bytes through loader and host-to-device copy; ``train`` converts
-    whole batches to float32, which torch does several times faster than NumPy tile by tile), ``ab`` (2, G, G) float32, ``index`` () int64 (position in this dataset), and when
-    the labels files have them (``soft``) ``idx`` (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and
-    ``hard`` (G, G) int64. ``k`` is 0 without soft targets.
+    whole batches to float32, which torch does several times faster than NumPy tile by tile), ``ab`` (2, G, G)
+    float32, ``index`` () int64 (position in this dataset), and when the labels files have them (``soft``) ``idx``
+    (k, G, G) int64 and ``w`` (k, G, G) float32 (the soft target) and ``hard`` (G, G) int64 (``k`` is 0 without soft
+    targets), and when they have it ``L`` (1, G, G) float32, the cells' fill lightness. With sparse features
+    (``sparse``) every map is (..., S, 1) instead of (..., G, G), and ``weight`` (S, 1) float32 holds the cells each
+    kept cell stands for (weighted means over them estimate dense means).
     """
 
     def __init__(self, features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathLike]):
@@ -38,24 +45,36 @@ class TileDataset(Dataset):
             raise ValueError(f"need one labels file per features file, got {len(features)} and {len(labels)}")
         self.features = [Path(p) for p in features]
         self.labels = [Path(p) for p in labels]
-        sizes, pages = [], []
+        sizes, pages, kinds = [], [], []
         for fp, lp in zip(self.features, self.labels):
             with h5py.File(fp, "r") as f, h5py.File(lp, "r") as g:
-                n, c, gh, gw = f["x"].shape
+                sparse = "cells" in f
+                if sparse:
+                    n, c, s = f["x"].shape
+                    gh = gw = int(f.attrs["grid"])
+                    if f["cells"].shape != (n, s) or f["weight"].shape != (n, s):
+                        raise ValueError(f"{fp}: cells {f['cells'].shape} / weight {f['weight'].shape} do not match "
+                                         f"x {f['x'].shape}")
+                else:
+                    n, c, gh, gw = f["x"].shape
                 soft = "idx" in g
                 if g["ab"].shape != (n, gh, gw, 2) or (soft and g["idx"].shape[:3] != (n, gh, gw)):
                     raise ValueError(f"{lp}: labels ab {g['ab'].shape}"
                                      f"{' / idx ' + str(g['idx'].shape) if soft else ''} do not match "
-                                     f"features x {f['x'].shape} in {fp}")
-                shape = (c, gh, gw, g["idx"].shape[3] if soft else 0)
+                                     f"features x {f['x'].shape}{f' (grid {gh})' if sparse else ''} in {fp}")
+                shape = (c, gh, gw, g["idx"].shape[3] if soft else 0, s if sparse else 0)
                 if sizes and shape != self.shape:
-                    raise ValueError(f"{fp}: (C, G, G, k) = {shape}, other chapters have {self.shape}")
+                    raise ValueError(f"{fp}: (C, G, G, k, sample) = {shape}, other chapters have {self.shape}")
                 self.shape = shape
                 sizes.append(n)
                 pages.append(g["page"][:].astype(np.int64))
-        self.in_channels, self.grid, _, self.k = self.shape
+        self.in_channels, self.grid, _, self.k, self.sample = self.shape
+        #: Whether items carry the fill lightness ``L`` (1, G, G) (every labels file has it).
+        self.lightness = all(_has(lp, "L") for lp in self.labels)
         #: Whether items carry the classifier's soft targets (idx, w) and hard bins.
         self.soft = self.k > 0
+        #: Whether the features keep ``sample`` cells per tile (items are (..., S, 1) maps) or every cell.
+        self.sparse = self.sample > 0
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
         chapter = np.repeat(np.arange(len(sizes)), sizes)
         #: (N, 2) int64: (chapter number in the order given, page index) of every tile.
@@ -73,7 +92,10 @@ class TileDataset(Dataset):
         if self._files is None or self._pid != os.getpid():
             self._files = [(h5py.File(fp, "r"), h5py.File(lp, "r")) for fp, lp in zip(self.features, self.labels)]
             keys = ("ab", "idx", "w", "hard") if self.soft else ("ab",)
-            self._datasets = [{"x": f["x"], **{k: g[k] for k in keys}} for f, g in self._files]
+            keys += ("L",) if self.lightness else ()
+            sparse = ("cells", "weight") if self.sparse else ()
+            self._datasets = [{"x": f["x"], **{k: f[k] for k in sparse}, **{k: g[k] for k in keys}}
+                              for f, g in self._files]
             self._pid = os.getpid()
         return self._datasets
 
@@ -82,21 +104,47 @@ class TileDataset(Dataset):
         state["_files"], state["_datasets"], state["_pid"] = None, [], None
         return state
 
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+    def _locate(self, i: int) -> tuple[dict[str, h5py.Dataset], int]:
         i = int(i)
         if not 0 <= i < len(self):
             raise IndexError(i)
         c = int(np.searchsorted(self.offsets, i, side="right") - 1)
-        j = i - int(self.offsets[c])
-        d = self._open()[c]
+        return self._open()[c], i - int(self.offsets[c])
+
+    def cells(self, i: int) -> np.ndarray:
+        """Flat grid positions (S,) int32 of tile ``i``'s stored cells (every cell of a dense file)."""
+        d, j = self._locate(i)
+        return d["cells"][j] if self.sparse else np.arange(self.grid * self.grid, dtype=np.int32)
+
+    def grid_ab(self, i: int) -> np.ndarray:
+        """The true ab of every grid cell of tile ``i``, (G, G, 2) float32, stored cells or not."""
+        d, j = self._locate(i)
+        return d["ab"][j].astype(np.float32)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        d, j = self._locate(i)
+        if self.sparse:
+            cells = d["cells"][j]
+
+            def cell_map(a: np.ndarray) -> np.ndarray:  # (G, G, ...) -> (S, 1, ...), the stored cells
+                return a.reshape(-1, *a.shape[2:])[cells][:, None]
+        else:
+            def cell_map(a: np.ndarray) -> np.ndarray:
+                return a
+        x = d["x"][j]
         item = {
-            "x": torch.from_numpy(np.ascontiguousarray(d["x"][j], np.float16)),
-            "ab": _channels_first(d["ab"][j], np.float32),
-            "index": torch.tensor(i, dtype=torch.int64),
+            "x": torch.from_numpy(np.ascontiguousarray(x[..., None] if self.sparse else x, np.float16)),
+            "ab": _channels_first(cell_map(d["ab"][j]), np.float32),
+            "index": torch.tensor(int(i), dtype=torch.int64),
         }
         if self.soft:
-            item.update(idx=_channels_first(d["idx"][j], np.int64), w=_channels_first(d["w"][j], np.float32),
-                        hard=torch.from_numpy(d["hard"][j].astype(np.int64)))
+            item.update(idx=_channels_first(cell_map(d["idx"][j]), np.int64),
+                        w=_channels_first(cell_map(d["w"][j]), np.float32),
+                        hard=torch.from_numpy(cell_map(d["hard"][j]).astype(np.int64)))
+        if self.lightness:
+            item["L"] = torch.from_numpy(cell_map(d["L"][j])[None].astype(np.float32))
+        if self.sparse:
+            item["weight"] = torch.from_numpy(d["weight"][j].astype(np.float32)[:, None])
         return item
 
     def close(self) -> None:
@@ -104,6 +152,11 @@ class TileDataset(Dataset):
             f.close()
             g.close()
         self._files, self._datasets = None, []
+
+
+def _has(path: Path, key: str) -> bool:
+    with h5py.File(path, "r") as f:
+        return key in f
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

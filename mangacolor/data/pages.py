@@ -45,15 +45,15 @@ def _png_header(path: Path) -> tuple[int, int, int, int] | None:
 
 
 def check_page_header(path: Path, kind: str) -> None:
-    """Reject, before decoding, what the header already shows is unusable (bit depth, palette, size)."""
+    """Reject, before decoding, what the header already shows is unusable (16-bit colour, size)."""
     header = _png_header(path)
     if header is not None:
         width, height, depth, ctype = header
-        if depth == 16:
-            raise PageError(f"{path}: 16-bit PNG; mangacolor reads 8-bit pages, convert it first "
+        if depth == 16 and ctype in (0, 4) and kind == "color":
+            raise PageError(f"{path}: grey-only image given as a colour page; colour pages must be RGB")
+        if depth == 16 and ctype not in (0, 4):  # 16-bit grey B&W pages are scaled to 8 bits when read
+            raise PageError(f"{path}: 16-bit colour PNG; mangacolor reads 8-bit colour pages, convert it first "
                             "(e.g. `convert in.png -depth 8 out.png`)")
-        if ctype == 3:
-            raise PageError(f"{path}: palette (indexed-colour) PNG; save it as RGB ({kind} pages must be RGB or grey)")
     else:
         try:
             with Image.open(path) as im:
@@ -67,33 +67,55 @@ def check_page_header(path: Path, kind: str) -> None:
         raise PageError(f"{path}: {width}x{height} is too small for a page (each side must be >= {MIN_PAGE_SIDE} px)")
 
 
+def _on_white(im: Image.Image, mode: str) -> Image.Image:
+    """A transparent image composited onto white paper in ``mode`` (L or RGB): transparent areas often store black."""
+    rgba = im.convert("LA" if mode == "L" else "RGBA")
+    paper = Image.new(rgba.mode, rgba.size, (255, 255) if mode == "L" else (255, 255, 255, 255))
+    return Image.alpha_composite(paper.convert("RGBA"), rgba.convert("RGBA")).convert(mode)
+
+
 def read_page(path: str | Path, kind: str = "color") -> np.ndarray:
     """Read one page as uint8: ``kind='color'`` gives (H, W, 3) RGB, ``kind='bw'`` gives (H, W) grey.
 
-    Colour pages must be RGB (a grey-only image has no colour to learn from); B&W pages may be grey or RGB.
-    Every problem is a `PageError` naming the file.
+    Colour pages must be RGB (a grey-only image has no colour to learn from); B&W pages may be grey or RGB, and
+    16-bit grey B&W pages are scaled to 8 bits. Palette images are converted, transparent areas composited onto
+    white. Every problem is a `PageError` naming the file.
     """
     path = Path(path)
     if not path.is_file():
         raise PageError(f"{path}: no such file")
     check_page_header(path, kind)
+    target = "RGB" if kind == "color" else "L"
     try:
         with Image.open(path) as im:
             im.load()
             mode = im.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                raise PageError(f"{path}: {mode} (16/32-bit) image; convert it to 8-bit")
-            if mode == "P":
-                raise PageError(f"{path}: palette (indexed-colour) image; save it as RGB")
-            if kind == "color" and mode in ("L", "LA", "1"):
+            if mode in ("I;16", "I;16B", "I;16L", "I"):
+                if kind == "color":
+                    raise PageError(f"{path}: grey-only image given as a colour page; colour pages must be RGB")
+                values = np.asarray(im).astype(np.int64)
+                if values.size and (values.min() < 0 or values.max() > 65535):
+                    raise PageError(f"{path}: 32-bit integer image; save the page as 8- or 16-bit")
+                return np.ascontiguousarray(((values * 255 + 32767) // 65535).astype(np.uint8))
+            if mode == "F":
+                raise PageError(f"{path}: 32-bit floating-point image; convert it to 8-bit")
+            if kind == "color" and (mode in ("L", "LA", "1") or (mode == "P" and _is_grey(im.convert("RGB")))):
                 raise PageError(f"{path}: grey-only image given as a colour page; colour pages must be RGB")
-            target = "RGB" if kind == "color" else "L"
-            arr = np.asarray(im.convert(target) if mode != target else im, dtype=np.uint8)
+            if mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                converted = _on_white(im, target)
+            else:
+                converted = im.convert(target) if mode != target else im
+            arr = np.asarray(converted, dtype=np.uint8)
     except PageError:
         raise
     except Exception as exc:  # truncated data, bad CRC, unknown format...
         raise PageError(f"{path}: unreadable or truncated image ({type(exc).__name__}: {exc})") from None
     return np.ascontiguousarray(arr)
+
+
+def _is_grey(rgb: Image.Image) -> bool:
+    r, g, b = (np.asarray(band) for band in rgb.split())
+    return bool(np.array_equal(r, g) and np.array_equal(g, b))
 
 
 def gray_from_color(rgb: np.ndarray) -> np.ndarray:
@@ -136,17 +158,21 @@ def _print_seed(chapter: str, name: str, variant: int) -> int:
     return stable_seed("user-print", chapter, name, variant)
 
 
-def synthetic_pages(series_seed: int, chapter: str, n_pages: int, print_style: str, n_prints: int = 1
+def synthetic_pages(series_seed: int, chapter: str, n_pages: int, print_style: str, n_prints: int, arc: str
                     ) -> Iterator[Page]:
-    """The pages of a chapter of the procedural series, printed ``n_prints`` times each (print variants 0, 1, ...;
-    deterministic in the arguments)."""
-    from .synth import render_print
+    """The pages of a chapter of the procedural series from story arc ``arc`` (``series``: the training chapters'
+    world; ``new``: backdrops, props and a newcomer never drawn in it), printed ``n_prints`` times each (print
+    variants 0, 1, ...; deterministic in the arguments)."""
+    from .synth import ARCS, render_print
 
     if print_style not in PRINTS:
         raise PageError(f"config print: {print_style!r} is not one of {', '.join(PRINTS)}")
+    if arc not in ARCS:
+        raise PageError(f"config chapters.{chapter}.arc: {arc!r} is not one of {', '.join(ARCS)}")
     for i in range(n_pages):
-        color, bw = render_print(series_seed, chapter, i, print_style)
-        extra = [render_print(series_seed, chapter, i, print_style, variant=k)[1] for k in range(1, n_prints)]
+        color, bw = render_print(series_seed, chapter, i, print_style, arc=arc)
+        extra = [render_print(series_seed, chapter, i, print_style, variant=k, arc=arc)[1]
+                 for k in range(1, n_prints)]
         yield Page(f"{i:03d}", color, bw, "synthetic", extra)
 
 

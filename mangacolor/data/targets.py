@@ -14,6 +14,8 @@ from ..kernels.lab import rgb_to_lab
 from ..io import atomic_path
 
 BATCH = 64
+INK_L = 25.0  # colour-page pixels darker than this are line art / black ink: a cell's fill lightness skips them
+MIN_FILL = 0.25  # ... unless they cover more than 1 - MIN_FILL of the cell (a black fill: then its plain mean)
 
 
 def _color_batches(tiles_path: str | Path, desc: str):
@@ -29,6 +31,24 @@ def tile_ab(color_tiles: np.ndarray, grid: int | None = None) -> np.ndarray:
     if grid is None or grid == ab.shape[1]:
         return np.ascontiguousarray(ab)
     return np.stack([cv2.resize(t, (grid, grid), interpolation=cv2.INTER_AREA) for t in ab])
+
+
+def _area(planes: np.ndarray, grid: int) -> np.ndarray:
+    """(N, T, T) float32 area-averaged to (N, grid, grid)."""
+    if grid == planes.shape[1]:
+        return np.ascontiguousarray(planes)
+    return np.stack([cv2.resize(t, (grid, grid), interpolation=cv2.INTER_AREA) for t in planes])
+
+
+def tile_fill_lightness(color_tiles: np.ndarray, grid: int) -> np.ndarray:
+    """Lightness of what fills each cell of colour tiles (N, T, T, 3) uint8 -> float32 (N, grid, grid), L 0..100:
+    the mean L* of the cell's pixels lighter than INK_L (the line art left out), or of all its pixels where ink
+    covers all but MIN_FILL of it. The colour edition's flat colours are what the lightness head learns."""
+    light = rgb_to_lab(color_tiles)[..., 0]
+    fill = (light > INK_L).astype(np.float32)
+    share = _area(fill, grid)
+    fill_mean = _area(light * fill, grid) / np.maximum(share, 1e-6)
+    return np.where(share >= MIN_FILL, fill_mean, _area(light, grid)).astype(np.float32)
 
 
 def write_bins(tiles_paths: list[str | Path], out: str | Path, step: int = 10, rule: str = "gamut",
@@ -57,18 +77,21 @@ def load_bins(path: str | Path) -> dict:
 
 
 def write_targets(tiles_path: str | Path, out: str | Path, grid: int = 56) -> None:
-    """Bin-independent targets of every tile of a chapter: ab area-averaged to ``grid`` and the page index.
+    """Bin-independent targets of every tile of a chapter: ab area-averaged to ``grid``, the fill lightness ``L``
+    (``tile_fill_lightness``) and the page index.
 
     The regression baseline trains on these alone; ``write_labels`` quantises them for the classifier."""
     with h5py.File(tiles_path, "r") as src:
         n, page = len(src["color"]), src["page"][:]
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         ab_ds = f.create_dataset("ab", (n, grid, grid, 2), np.float16, chunks=(1, grid, grid, 2))
+        l_ds = f.create_dataset("L", (n, grid, grid), np.float16, chunks=(1, grid, grid))
         f.create_dataset("page", data=page)
         start = 0
         for color in _color_batches(tiles_path, f"targets {Path(out).stem}"):
             ab = tile_ab(color, grid)
             ab_ds[start:start + len(ab)] = ab
+            l_ds[start:start + len(ab)] = tile_fill_lightness(color, grid)
             start += len(ab)
         f.attrs.update(grid=grid)
     print(f"{out}: ab targets of {n} tiles at {grid}x{grid}")
@@ -87,6 +110,8 @@ def write_labels(targets_path: str | Path, bins_path: str | Path, out: str | Pat
         hard = f.create_dataset("hard", (n, grid, grid), np.int16, chunks=(1, grid, grid))
         ab_ds = f.create_dataset("ab", (n, grid, grid, 2), np.float16, chunks=(1, grid, grid, 2))
         f.create_dataset("page", data=src["page"][()])
+        if "L" in src:
+            f.create_dataset("L", data=src["L"][()], chunks=(1, grid, grid))
         for start in tqdm(range(0, n, BATCH), desc=f"labels {Path(out).stem}", unit="batch"):
             ab16 = src["ab"][start:start + BATCH]  # read once, batch by batch: memory stays bounded by BATCH
             stop = start + len(ab16)

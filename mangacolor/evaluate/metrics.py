@@ -106,12 +106,51 @@ def seam_score(ab_page: np.ndarray, offset: tuple[int, int], tile: int = 224, sc
     return float(s / r)
 
 
+INK_PRINT = 100  # a print pixel at most this grey is ink
+LINE_L = 30.0  # a pixel of lightness L* under this is dark (line art kept)
+COLOURED = 10.0  # chroma above which a truth pixel is coloured
+
+
+def ssim(pred_rgb: np.ndarray, true_rgb: np.ndarray) -> float:
+    """Structural similarity (scikit-image, Gaussian-weighted, over the RGB channels) of two uint8 pages."""
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(pred_rgb, true_rgb, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                       use_sample_covariance=False, data_range=255))
+
+
+def ink_masks(print_gray: np.ndarray, true_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(line art, recoloured ink) bool masks of a page: pixels that are ink in the print and dark in the truth
+    (L* < LINE_L: the colour edition keeps them as line art), and pixels that are ink in the print but coloured
+    in the truth (chroma > COLOURED and L* >= LINE_L: sound effects, glows, coloured outlines)."""
+    from ..kernels.lab import rgb_to_lab
+
+    lab = rgb_to_lab(true_rgb)
+    ink = print_gray <= INK_PRINT
+    dark = lab[..., 0] < LINE_L
+    coloured = np.hypot(lab[..., 1], lab[..., 2]) > COLOURED
+    return ink & dark, ink & ~dark & coloured
+
+
+def ink_metrics(pred_rgb: np.ndarray, true_rgb: np.ndarray, print_gray: np.ndarray) -> dict:
+    """``lineart_kept``: share of the line-art pixels (``ink_masks``) that the prediction keeps dark (L* < LINE_L);
+    ``ink_recolored``: mean ab error (Euclidean) on the recoloured-ink pixels (NaN when a page has none)."""
+    from ..kernels.lab import rgb_to_lab
+
+    lines, recolored = ink_masks(print_gray, true_rgb)
+    pred, true = rgb_to_lab(pred_rgb), rgb_to_lab(true_rgb)
+    kept = float((pred[..., 0][lines] < LINE_L).mean()) if lines.any() else float("nan")
+    err = np.hypot(*(pred[..., 1:][recolored] - true[..., 1:][recolored]).T) if recolored.any() else None
+    return {"lineart_kept": kept, "ink_recolored": float(err.mean()) if err is not None else float("nan")}
+
+
 def page_metrics(pred_rgb: np.ndarray, true_rgb: np.ndarray, pred_ab: np.ndarray | None = None,
                  true_ab: np.ndarray | None = None, hard_fn: Callable | None = None,
                  offset: tuple[int, int] | None = None, tile: int = 224, scale: float = 1.0,
-                 max_t: float = 150.0) -> dict:
+                 max_t: float = 150.0, print_gray: np.ndarray | None = None) -> dict:
     """All metrics of one page as a flat dict. ab defaults to the Lab ab of the RGB images (what a reader sees,
-    gamut clipping included); ``bin_accuracy`` needs ``hard_fn``, ``seam_score`` the canvas ``offset``."""
+    gamut clipping included); ``bin_accuracy`` needs ``hard_fn``, ``seam_score`` the canvas ``offset``, the ink
+    metrics the page's ``print_gray``. ``delta_cf`` is |colourfulness - the truth's|."""
     from ..kernels.lab import rgb_to_lab
 
     if pred_ab is None:
@@ -124,7 +163,11 @@ def page_metrics(pred_rgb: np.ndarray, true_rgb: np.ndarray, pred_ab: np.ndarray
            "auc_colored": auc_colored(pred_ab, true_ab, max_t=max_t),
            "colorfulness": c_pred,
            "colorfulness_true": c_true,
-           "colorfulness_ratio": c_pred / c_true if c_true > 0 else float("nan")}
+           "colorfulness_ratio": c_pred / c_true if c_true > 0 else float("nan"),
+           "delta_cf": abs(c_pred - c_true),
+           "ssim": ssim(pred_rgb, true_rgb)}
+    if print_gray is not None:
+        out.update(ink_metrics(pred_rgb, true_rgb, print_gray))
     if hard_fn is not None:
         out["bin_accuracy"] = bin_accuracy(pred_ab, true_ab, hard_fn)
     if offset is not None:

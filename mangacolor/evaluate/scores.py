@@ -29,18 +29,21 @@ from ..model.load import load_model
 COLUMNS = ["model", "kind", "optimizer", "parameters", "cells", "top1", "top5", "chroma_ratio"]
 
 
-def _chroma(ab: torch.Tensor) -> float:
-    """Sum of |ab| over the cells of (B, 2, G, G)."""
-    return float(torch.linalg.vector_norm(ab.double(), dim=1).sum())
+def _chroma(ab: torch.Tensor, cell_weights: torch.Tensor | None = None) -> float:
+    """Sum of |ab| over the cells of (B, 2, G, G), each weighted by ``cell_weights`` (B, G, G) when given."""
+    norm = torch.linalg.vector_norm(ab.double(), dim=1)
+    return float((norm if cell_weights is None else norm * cell_weights).sum())
 
 
 def score_head(model: torch.nn.Module | None, meta: Mapping, data: TileDataset, centers: np.ndarray,
                decode_method: str = "annealed_mean", temperature: float = 0.38, batch_size: int = 32,
                device: torch.device | str = "cpu") -> dict:
     """Top-1/top-5 bin accuracy and chroma ratio of one head (``model`` None: the grey baseline) over ``data``;
-    ``model`` must already be on ``device``."""
+    ``model`` must already be on ``device``. On sparse features (``features.sample``) every sampled cell counts for
+    the cells it stands for, so the scores estimate those of every cell; ``cells`` counts the cells scored."""
     centers_t = torch.as_tensor(np.asarray(centers, np.float32), device=device)
-    top1 = top5 = cells = 0
+    top1 = top5 = mass = 0.0
+    cells = 0
     chroma_pred = chroma_true = 0.0
     with torch.inference_mode():
         for batch in DataLoader(data, batch_size=batch_size, collate_fn=collate):
@@ -53,12 +56,14 @@ def score_head(model: torch.nn.Module | None, meta: Mapping, data: TileDataset, 
                 kind, out = meta["kind"], model(batch["x"])
             ab = out if kind == "regression" else \
                 torch.from_numpy(decode(out, centers, decode_method, temperature)).permute(0, 3, 1, 2).to(device)
-            hits = bin_hits(out, kind, centers_t, hard)
+            weight = batch.get("weight")
+            hits = bin_hits(out, kind, centers_t, hard, weight)
             top1, top5, cells = top1 + hits[0], top5 + hits[1], cells + hard.numel()
-            chroma_pred += _chroma(ab)
-            chroma_true += _chroma(ab_true)
-    return {"cells": cells, "top1": top1 / cells if cells else float("nan"),
-            "top5": top5 / cells if cells else float("nan"),
+            mass += hard.numel() if weight is None else float(weight.sum())
+            chroma_pred += _chroma(ab, weight)
+            chroma_true += _chroma(ab_true, weight)
+    return {"cells": cells, "top1": top1 / mass if cells else float("nan"),
+            "top5": top5 / mass if cells else float("nan"),
             "chroma_ratio": chroma_pred / chroma_true if chroma_true > 0 else float("nan")}
 
 

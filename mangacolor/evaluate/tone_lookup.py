@@ -191,3 +191,18 @@ def fit_tone_lookup(gray_tiles: np.ndarray, target_ab: np.ndarray, seed: int, ma
     scale = np.maximum(feats.std(0), 1e-3).astype(np.float32)
     return ToneLookup(((feats - mean) / scale).astype(np.float32), ab, mean.astype(np.float32), scale, int(k), cell,
                       window)
+
+
+def write_tone_lookup(tiles_paths, targets_paths, out, seed: int, max_cells: int, k: int) -> ToneLookup:
+    """Fit the lookup on training chapters (their tiles files' B&W tiles and targets files' grid ab) and save it."""
+    import h5py
+
+    gray, ab = [], []
+    for tiles_path, targets_path in zip(tiles_paths, targets_paths):
+        with h5py.File(tiles_path, "r") as t, h5py.File(targets_path, "r") as a:
+            gray.append(t["gray"][()])
+            ab.append(a["ab"][()].astype(np.float32))
+    lookup = fit_tone_lookup(np.concatenate(gray), np.concatenate(ab), seed, max_cells=max_cells, k=k)
+    lookup.save(out)
+    print(f"{out}: tone lookup over {len(lookup.ab)} training cells, k = {lookup.k}")
+    return lookup

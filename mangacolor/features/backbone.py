@@ -236,11 +236,32 @@ def load_vgg_features(weights: str | os.PathLike = "hed", seed: int = 0,
 
 # --- hypercolumns --------------------------------------------------------------------------------------------------
 
+def resize_to_grid(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Activations (B, C, h, w) -> (B, C, *size), every grid cell the mean of the positions it covers.
+
+    Where size divides (h, w) (relu2_2 of a 224 tile onto grid 28: 4 x 4 positions per cell) this is average
+    pooling with kernel = stride = the factor, so each position counts once; bilinear interpolation would read
+    only the 2 x 2 positions nearest each cell centre and alias fine patterns (screentones, hatching). Other
+    shrinks are antialiased bilinear; enlargements (relu4_3 onto a finer grid) stay plain bilinear.
+    """
+    h, w = x.shape[-2:]
+    gh, gw = int(size[0]), int(size[1])
+    if (h, w) == (gh, gw):
+        return x
+    if h >= gh and w >= gw and h % gh == 0 and w % gw == 0:
+        return F.avg_pool2d(x, (h // gh, w // gw))
+    if h > gh or w > gw:  # antialiased kernels exist for float32 only on CPU (bfloat16 comes from autocast)
+        return F.interpolate(x.float(), size=(gh, gw), mode="bilinear", align_corners=False,
+                             antialias=True).to(x.dtype)
+    return F.interpolate(x, size=(gh, gw), mode="bilinear", align_corners=False)
+
+
 class Hypercolumns(nn.Module):
     """Grey tiles (B, 1, H, W) float in 0..255 -> hypercolumns (B, C, grid, grid).
 
     The grey tile is replicated to 3 channels and preprocessed with the convention of the weights; `features`
-    runs only up to the deepest requested layer; each requested activation is resized bilinearly to the grid.
+    runs only up to the deepest requested layer; each requested activation is brought onto the grid by
+    `resize_to_grid` (area means when shrinking by an integer factor).
     """
 
     def __init__(self, features: nn.Sequential, layers: str | Sequence[int] = LAYER_SETS["default"],
@@ -268,14 +289,16 @@ class Hypercolumns(nn.Module):
             raise ValueError(f"expected grey tiles (B, 1, H, W), got {tuple(gray.shape)}")
         return gray.float() * self.a + self.b  # broadcasting replicates the grey channel to 3
 
-    def forward(self, gray: torch.Tensor) -> torch.Tensor:
-        x = self.preprocess(gray)
+    def forward(self, gray: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        """size: (rows, cols) of the output grid, (grid, grid) by default (a whole page passes its own)."""
+        size = (self.grid, self.grid) if size is None else size
+        # channels-last: oneDNN's (and cuDNN's) convolutions then run without reordering between layers
+        x = self.preprocess(gray).contiguous(memory_format=torch.channels_last)
         outs = []
         for i, module in enumerate(self.features):
             x = module(x)
             if i in self.layers:
-                outs.append(x if x.shape[-2:] == (self.grid, self.grid) else
-                            F.interpolate(x, size=(self.grid, self.grid), mode="bilinear", align_corners=False))
+                outs.append(resize_to_grid(x, size))
         return torch.cat(outs, dim=1)
 
 

@@ -83,7 +83,8 @@ def production_attrs(model: Hypercolumns, precision: str) -> dict[str, Any]:
 
 def extract_to_h5(gray_tiles, out_path: str | os.PathLike, model: Hypercolumns, batch_size: int = 16,
                   device: str = "auto", attrs: Mapping[str, Any] | None = None, compression: str | None = None,
-                  precision: str = "float32", threads: int | None = None, progress: bool = True) -> None:
+                  precision: str = "float32", threads: int | None = None, progress: bool = True,
+                  cells: np.ndarray | None = None, cell_weights: np.ndarray | None = None) -> None:
     """Stream hypercolumns of grey tiles (N, T, T) uint8 into `out_path`, dataset `x` (N, C, G, G) float16.
 
     gray_tiles may be any array-like that slices to NumPy (an h5py dataset works); only a few batches are in memory
@@ -91,6 +92,11 @@ def extract_to_h5(gray_tiles, out_path: str | os.PathLike, model: Hypercolumns, 
     runs. One chunk per tile, so training reads tiles at random cheaply. Written atomically; the file's attributes
     record what produced it (`production_attrs`) plus `attrs`. threads, if given, sets torch's (process-wide)
     intra-op thread count; precision "bfloat16" runs the network under autocast (storage stays float16).
+
+    Sparse storage: with ``cells`` (N, S) int flat grid positions (y * G + x) and ``cell_weights`` (N, S) (the
+    cells each stands for, ``data.cells.sample_chapter_cells``), only those cells of each tile's dense hypercolumn
+    are kept: ``x`` (N, C, S) float16, beside ``cells`` (N, S) int32 and ``weight`` (N, S) float32; attribute
+    ``sample`` = S (0 for a dense file).
     """
     import h5py
     from tqdm import tqdm
@@ -103,7 +109,16 @@ def extract_to_h5(gray_tiles, out_path: str | os.PathLike, model: Hypercolumns, 
     device = resolve_device(device)
     model = model.to(device).eval()
     _autocast(device, precision)  # validates precision before any file is created
-    shape = (n, model.channels, model.grid, model.grid)
+    g2 = model.grid * model.grid
+    if cells is not None:
+        cells = np.asarray(cells)
+        cell_weights = np.asarray(cell_weights if cell_weights is not None else np.ones(cells.shape), np.float32)
+        if cells.ndim != 2 or len(cells) != n or cell_weights.shape != cells.shape:
+            raise ValueError(f"cells {cells.shape} and cell_weights {cell_weights.shape} must both be (N, S) with "
+                             f"N = {n} tiles")
+        if cells.size and not (0 <= cells.min() and cells.max() < g2):
+            raise ValueError(f"cells must be flat positions in [0, {g2}) of the {model.grid}x{model.grid} grid")
+    shape = (n, model.channels, model.grid, model.grid) if cells is None else (n, model.channels, cells.shape[1])
     starts = list(range(0, n, batch_size))
 
     def read(i: int) -> np.ndarray:
@@ -113,7 +128,10 @@ def extract_to_h5(gray_tiles, out_path: str | os.PathLike, model: Hypercolumns, 
         dset = f.create_dataset("x", shape=shape, dtype=np.float16, chunks=(1, *shape[1:]),
                                 maxshape=(None, *shape[1:]), compression=compression)  # maxshape: allows N == 0
         f.attrs.update(production_attrs(model, precision))
-        f.attrs.update({"tile": t, "n": n})
+        f.attrs.update({"tile": t, "n": n, "sample": 0 if cells is None else cells.shape[1]})
+        if cells is not None:
+            f.create_dataset("cells", data=cells.astype(np.int32))
+            f.create_dataset("weight", data=cell_weights)
         f.attrs.update(dict(attrs or {}))
 
         # Two float16 host buffers, alternately filled here and written by the writer thread. Reusing them (rather
@@ -133,6 +151,9 @@ def extract_to_h5(gray_tiles, out_path: str | os.PathLike, model: Hypercolumns, 
                 if k + 1 < len(starts):
                     pending_read = reader.submit(read, starts[k + 1])
                 out = _forward(model, batch, device, precision)
+                if cells is not None:  # gathered on the device: only the kept cells travel to the host
+                    keep = torch.from_numpy(cells[i:i + len(batch)].astype(np.int64)).to(out.device)
+                    out = out.flatten(2).gather(2, keep[:, None, :].expand(-1, out.shape[1], -1))
                 buf = buffers[k % len(buffers)][:len(batch)]  # its last write (batch k - 2) has finished
                 torch.from_numpy(buf).copy_(out)
                 del out

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
+import logging
 
 import cv2
 import numpy as np
 
 from .. import _core
+
+#: Where the scale note goes: a logger, so that a command can route it around its progress bar
+#: (``tqdm.contrib.logging.logging_redirect_tqdm``); Python prints it on stderr when nobody configured logging.
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -52,15 +56,16 @@ def _check_page(page: np.ndarray) -> np.ndarray:
 
 def fit_to_canvas(page: np.ndarray, canvas: int = 1344) -> tuple[np.ndarray, float]:
     """(page, scale): a page larger than the canvas in either side is scaled down (cv2.INTER_AREA) to fit, keeping
-    its aspect ratio, with a warning naming both sizes; a page that fits comes back unchanged with scale 1.0."""
+    its aspect ratio, with a warning on `log` naming both sizes as width x height (as every page error does); a page
+    that fits comes back unchanged with scale 1.0."""
     page = _check_page(page)
     h, w = page.shape[:2]
     if h <= canvas and w <= canvas:
         return page, 1.0
     scale = canvas / max(h, w)
     nh, nw = min(canvas, max(1, round(h * scale))), min(canvas, max(1, round(w * scale)))
-    warnings.warn(f"page of {h}x{w} is larger than the {canvas}x{canvas} canvas: scaled by {scale:.4f} to {nh}x{nw}",
-                  stacklevel=2)
+    log.warning("page of %dx%d (width x height) is larger than the %dx%d canvas: scaled by %.4f to %dx%d",
+                w, h, canvas, canvas, scale, nw, nh)
     small = cv2.resize(np.ascontiguousarray(page), (nw, nh), interpolation=cv2.INTER_AREA)
     return small.reshape((nh, nw) + page.shape[2:]), scale
 

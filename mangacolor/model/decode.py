@@ -3,6 +3,12 @@
 ``argmax`` takes the centre of the most likely bin (the blog). ``annealed_mean`` (Zhang et al. 2016) is the
 expectation of the centres under f_T(p) = softmax(log p / T), i.e. softmax(logits / T): T = 1 gives the mean,
 T -> 0 the mode; T = 0.38 is the paper's compromise between vivid and spatially consistent.
+
+Abstention: a head that is unsure should not guess a saturated colour. A cell's ``confidence`` is one minus the
+normalised entropy of its bin distribution (1: one bin, 0: flat). ``abstain`` scales the decoded ab by a factor
+that rises with the confidence, interpolated between calibrated (level, factor) points: chroma shrinks toward
+neutral where the head is unsure. The points are fitted on validation pages of the training chapters
+(``model.calibrate``), never on a test chapter, and stored with the model.
 """
 from __future__ import annotations
 
@@ -18,9 +24,25 @@ def annealed_mean(logits: torch.Tensor, centers: torch.Tensor, T: float) -> torc
     return torch.einsum("bqhw,qc->bhwc", p, centers.to(p))
 
 
-def decode(scores, centers, method: str, T: float, probs: bool = False, chunk: int = 16) -> np.ndarray:
+def confidence(logits: torch.Tensor) -> torch.Tensor:
+    """1 - H(p) / log Q of p = softmax(logits) over the bins: (B, Q, G, G) -> (B, G, G) in [0, 1]."""
+    logp = torch.log_softmax(logits.float(), dim=1)
+    entropy = -(logp.exp() * logp).sum(dim=1)
+    return (1.0 - entropy / np.log(logits.shape[1])).clamp(0.0, 1.0)
+
+
+def abstain(ab: np.ndarray, conf: np.ndarray, abstention: dict) -> np.ndarray:
+    """ab (..., 2) scaled by the calibrated factor at each cell's confidence (...): ``abstention`` holds
+    increasing ``levels`` and their ``factors`` in [0, 1] (linear in between, constant beyond)."""
+    factor = np.interp(conf, np.asarray(abstention["levels"], np.float64), np.asarray(abstention["factors"]))
+    return (ab * factor[..., None]).astype(np.float32)
+
+
+def decode(scores, centers, method: str, T: float, probs: bool = False, chunk: int = 16,
+           abstention: dict | None = None) -> np.ndarray:
     """Bin scores (B, Q, G, G) (torch or NumPy; logits, or probabilities with ``probs=True``) -> ab (B, G, G, 2)
-    float32 NumPy, by ``method`` (see the module docstring) at temperature ``T``."""
+    float32 NumPy, by ``method`` (see the module docstring) at temperature ``T``; ``abstention`` (calibrated
+    levels and factors) shrinks unsure cells toward neutral."""
     if method not in METHODS:
         raise ValueError(f"decode method must be one of {METHODS}, got {method!r}")
     if method == "annealed_mean" and not T > 0:
@@ -37,8 +59,10 @@ def decode(scores, centers, method: str, T: float, probs: bool = False, chunk: i
             x = part.float()
             if probs:
                 x = torch.log(x.clamp_min(1e-12))
-            ab = c[x.argmax(dim=1)] if method == "argmax" else annealed_mean(x, c, T)
-            out.append(ab.cpu().numpy().astype(np.float32))
+            ab = (c[x.argmax(dim=1)] if method == "argmax" else annealed_mean(x, c, T)).cpu().numpy()
+            if abstention is not None:
+                ab = abstain(ab, confidence(x).cpu().numpy(), abstention)
+            out.append(ab.astype(np.float32))
     return np.concatenate(out) if out else np.zeros((0, s.shape[2], s.shape[3], 2), np.float32)
 
 
@@ -58,7 +82,11 @@ def top_bins(out: torch.Tensor, kind: str, centers: torch.Tensor, k: int = 5) ->
     return nearest_bins(out, centers, k)
 
 
-def bin_hits(out: torch.Tensor, kind: str, centers: torch.Tensor, hard: torch.Tensor) -> tuple[int, int]:
-    """How many grid cells of ``hard`` (B, G, G) the prediction ``out`` gets as its top bin, and within its top 5."""
+def bin_hits(out: torch.Tensor, kind: str, centers: torch.Tensor, hard: torch.Tensor,
+             cell_weights: torch.Tensor | None = None) -> tuple[float, float]:
+    """How many grid cells of ``hard`` (B, G, G) the prediction ``out`` gets as its top bin, and within its top 5;
+    with ``cell_weights`` (B, G, G) (sampled cells, ``data.cells``), how many cells those hits stand for."""
     hit = top_bins(out, kind, centers) == hard.unsqueeze(1)
-    return int(hit[:, 0].sum()), int(hit.any(1).sum())
+    if cell_weights is None:
+        return int(hit[:, 0].sum()), int(hit.any(1).sum())
+    return float((hit[:, 0] * cell_weights).sum()), float((hit.any(1) * cell_weights).sum())

@@ -26,6 +26,8 @@ CONTEXT_POOL = 4
 #: Regression heads predict ab / AB_SCALE internally, so that the L2 loss and its gradients are O(1)
 #: with the default learning rates; ``forward`` returns ab in Lab units.
 AB_SCALE = 100.0
+#: The lightness output is L_CENTER + L_SCALE * (a 1x1 conv), so that it starts near mid-grey with O(1) weights.
+L_CENTER, L_SCALE = 50.0, 50.0
 
 
 class Head(nn.Module):
@@ -37,7 +39,7 @@ class Head(nn.Module):
     """
 
     def __init__(self, kind: str, in_channels: int, n_bins: int, widths: Sequence[int],
-                 kernel: int, context: int):
+                 kernel: int, context: int, lightness: bool = False):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -64,15 +66,23 @@ class Head(nn.Module):
                                      *_conv_bn_relu(context, context, 3), nn.Conv2d(context, c, 1)) if context else None
         out = n_bins if kind == "classification" else 2
         self.out = nn.Conv2d(c, out, 1)
+        # Lightness: each cell's fill L* (0..100), regressed beside the ab output from the same features.
+        self.lightness = nn.Conv2d(c, 1, 1) if lightness else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, with_lightness: bool = False):
+        """(B, C, G, G) -> logits (B, Q, G, G) or ab (B, 2, G, G); with ``with_lightness`` also L (B, 1, G, G)."""
         h = self.stem(x)
         y = self.fine(h)
         if self.context is not None:
             g = self.context(F.avg_pool2d(h, CONTEXT_POOL, ceil_mode=True))
             y = y + F.interpolate(g, size=y.shape[-2:], mode="bilinear", align_corners=False)
-        y = self.out(y)
-        return y * AB_SCALE if self.kind == "regression" else y
+        out = self.out(y)
+        out = out * AB_SCALE if self.kind == "regression" else out
+        if not with_lightness:
+            return out
+        if self.lightness is None:
+            raise ValueError("this head has no lightness output (trained with training.lightness false)")
+        return out, L_CENTER + L_SCALE * self.lightness(y)
 
 
 def _conv_bn_relu(c_in: int, c_out: int, k: int) -> list[nn.Module]:
@@ -80,10 +90,20 @@ def _conv_bn_relu(c_in: int, c_out: int, k: int) -> list[nn.Module]:
 
 
 def build_model(kind: str, in_channels: int, n_bins: int, widths: Sequence[int],
-                kernel: int, context: int) -> nn.Module:
+                kernel: int, context: int, lightness: bool = False) -> nn.Module:
     """A head mapping hypercolumns (B, C, G, G) to logits (B, Q, G, G) or ab (B, 2, G, G); ``context`` > 0 adds a
-    branch of that width at a quarter of the grid resolution."""
-    return Head(kind, in_channels, n_bins, tuple(widths), kernel, int(context))
+    branch of that width at a quarter of the grid resolution; ``lightness`` adds the fill-lightness output."""
+    return Head(kind, in_channels, n_bins, tuple(widths), kernel, int(context), bool(lightness))
+
+
+def lightness_loss(l_pred: torch.Tensor, l_true: torch.Tensor,
+                   cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Smooth L1 on L* / 100 (B, 1, G, G): robust to the few cells whose fill is ambiguous (thin parts);
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``)."""
+    if cell_weights is None:
+        return F.smooth_l1_loss(l_pred.float() / 100.0, l_true.float() / 100.0, beta=0.05)
+    loss = F.smooth_l1_loss(l_pred.float() / 100.0, l_true.float() / 100.0, beta=0.05, reduction="none")
+    return cell_mean(loss[:, 0], cell_weights)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -91,25 +111,39 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def cell_mean(loss: torch.Tensor, cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of a per-cell loss (B, G, G); with ``cell_weights`` (B, G, G) (the cells each sampled cell stands for,
+    ``data.cells``) the weighted mean, which estimates the mean over every cell of the tiles."""
+    if cell_weights is None:
+        return loss.mean()
+    return (loss * cell_weights).sum() / cell_weights.sum()
+
+
 def soft_cross_entropy(logits: torch.Tensor, idx: torch.Tensor, w: torch.Tensor,
-                       class_weights: torch.Tensor | None = None) -> torch.Tensor:
+                       class_weights: torch.Tensor | None = None,
+                       cell_weights: torch.Tensor | None = None) -> torch.Tensor:
     """Zhang et al. (2016) eq. 2: mean over pixels of -v(Z) * sum_q Z_q log softmax(logits)_q.
 
     The soft target Z is sparse: ``idx`` (B, k, G, G) bin indices with weights ``w`` (B, k, G, G) summing
     to 1, so the sum over q is a gather of k log-probabilities, never a dense (B, Q, G, G) target.
     v(Z) = class_weights[bin with the largest target weight] (the nearest bin); 1 when None.
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``).
     """
     logp = F.log_softmax(logits.float(), dim=1)
     loss = -(w * logp.gather(1, idx)).sum(1)  # (B, G, G)
     if class_weights is not None:
         nearest = idx.gather(1, w.argmax(1, keepdim=True)).squeeze(1)
         loss = loss * class_weights[nearest]
-    return loss.mean()
+    return cell_mean(loss, cell_weights)
 
 
-def regression_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor) -> torch.Tensor:
-    """Mean squared ab error, in units of AB_SCALE (so a loss of 0.01 is an RMS error of 10 ab units per channel)."""
-    return F.mse_loss(ab_pred / AB_SCALE, ab_true / AB_SCALE)
+def regression_loss(ab_pred: torch.Tensor, ab_true: torch.Tensor,
+                    cell_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared ab error, in units of AB_SCALE (so a loss of 0.01 is an RMS error of 10 ab units per channel);
+    ``cell_weights`` (B, G, G): a weighted mean over the cells (``cell_mean``)."""
+    if cell_weights is None:
+        return F.mse_loss(ab_pred / AB_SCALE, ab_true / AB_SCALE)
+    return cell_mean(((ab_pred - ab_true) / AB_SCALE).square().mean(1), cell_weights)
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:

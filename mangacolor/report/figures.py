@@ -8,7 +8,6 @@ close-up), ``contour-aspect`` (aspect ratios of contours per chapter) and ``cont
 """
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import cv2
@@ -22,7 +21,6 @@ from matplotlib.patches import Rectangle
 
 from ..kernels.lab import lab_to_rgb, rgb_to_lab
 from ..colorize.strategies import to_rgb
-from ..colorize.contours import aspect_ratios, draw_contours, find_contours
 from ..io import atomic_path
 from ..evaluate.metrics import colorfulness, psnr
 from ..data.pages import load_page_folder
@@ -184,7 +182,9 @@ def figure_stages(samples_path, out, title, dpi, max_rows=6) -> None:
 
 # ---------------------------------------------------------------- 4. regression collapse
 def _read_strategy(f: h5py.File, i: int, strategy: str) -> np.ndarray:
-    return f[f"page{i:03d}/{strategy}/rgb"][()]
+    """The chroma-only page (the print's lightness with the predicted ab): the form regression also has."""
+    g = f[f"page{i:03d}/{strategy}"]
+    return (g["rgb_chroma"] if "rgb_chroma" in g else g["rgb"])[()]
 
 
 def _dominant_colors(rgb_pages, k=6, n=20000, seed=0):
@@ -385,51 +385,115 @@ def figure_seams(jump, page, y, x, boxes, tiles_rgb, other, truth, chapter="", o
     save(fig, out, dpi)
 
 
-# ---------------------------------------------------------------- 6. contour aspect ratios
-MAX_ASPECT = inspect.signature(find_contours).parameters["max_aspect"].default
+# ---------------------------------------------------------------- 6. line art and regions
+def _busiest_window(gray: np.ndarray, size: int) -> tuple[int, int]:
+    """(y0, x0) of the size x size window of a page with the most ink edges (a readable close-up)."""
+    edges = cv2.Canny(gray, 50, 150).astype(np.float32)
+    box = cv2.boxFilter(edges, -1, (size, size), normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    h, w = gray.shape
+    box = box[:max(1, h - size + 1), :max(1, w - size + 1)]
+    y0, x0 = np.unravel_index(int(np.argmax(box)), box.shape)
+    return int(y0), int(x0)
 
 
-def figure_contour_aspect(page_dirs, out, min_area, dpi) -> None:
-    """Histogram of contour bounding-box aspect ratios (w/h, log scale), one panel per chapter."""
-    n = len(page_dirs)
-    fig = Figure(figsize=(4.6 * n + 0.5, 4.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, n, sharey=True))
-    lim = 8.0
-    edges = np.geomspace(1 / lim, lim, 25)
-    for ax, d in zip(axes, page_dirs):
-        rows, pages = load_page_folder(d)
-        ratios = aspect_ratios([bw for _, bw in pages], min_area=min_area)
-        ax.hist(np.clip(ratios, edges[0], edges[-1]), bins=edges, color="tab:blue", edgecolor="white")
-        for v in (1 / MAX_ASPECT, MAX_ASPECT):
-            ax.axvline(v, color="tab:red", ls="--", lw=1.2)
-        ax.axvline(1, color="0.5", lw=0.8)
-        ax.set_xscale("log")
-        ticks = [1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8]
-        ax.set_xticks(ticks, ["1/8", "1/4", "1/2", "1", "2", "4", "8"])
-        ax.minorticks_off()
-        ax.set_xlabel("aspect ratio w / h")
-        ax.set_title(f"{Path(d).name}: {len(ratios)} contours on {len(rows)} pages")
-        ax.grid(axis="y", alpha=0.3)
-        if len(ratios) == 0:
-            ax.text(0.5, 0.5, "no contours", ha="center", va="center", transform=ax.transAxes)
-    axes[0].set_ylabel("contours")
-    fig.suptitle(f"Contour aspect ratios (area >= {min_area} px); dashed: shape-test limits "
-                 f"1/{MAX_ASPECT:g} and {MAX_ASPECT:g}", fontsize=12)
+def _region_colours(regions: np.ndarray) -> np.ndarray:
+    """A random light colour per region id (seeded), white for label 0: RGB uint8 (H, W, 3)."""
+    palette = np.random.default_rng(0).integers(90, 256, (int(regions.max()) + 1, 3), dtype=np.uint8)
+    palette[0] = 255
+    return palette[regions]
+
+
+def figure_lineart(pages_dir, out, dpi, size=420) -> None:
+    """Line-art extraction over one page: the print, what is kept as line art (lines black, solid areas blue) and
+    the closed regions between the lines (one random colour each), whole page and a close-up."""
+    from ..colorize.lineart import extract_lineart
+    from ..colorize.regions import line_regions
+
+    _, pages = load_page_folder(pages_dir)
+    _, bw = next(pages)
+    art = extract_lineart(bw)
+    regions = line_regions(art.lines)
+    lines = np.full(bw.shape + (3,), 255, np.uint8)
+    lines[art.solid] = (70, 110, 220)
+    lines[art.lines] = 0
+    fills = _region_colours(regions)
+    fills[art.lines] = 0
+    y0, x0 = _busiest_window(bw, size)
+    crop = (slice(y0, y0 + size), slice(x0, x0 + size))
+    h, w = bw.shape
+    fig = Figure(figsize=(13, 13 / 3 * (h / w + 1) + 0.8), layout="constrained")
+    axes = fig.subplots(2, 3, height_ratios=[h / w, 1.0])
+    panels = [(np.repeat(bw[..., None], 3, 2), "print (B&W)"), (lines, "line art (black) and solid ink (blue)"),
+              (fills, f"{int(regions.max())} closed regions")]
+    for col, (img, title) in enumerate(panels):
+        _image(axes[0, col], img, title)
+        axes[0, col].add_patch(Rectangle((x0, y0), size, size, fill=False, color=TILE_COLOR, lw=1.5))
+        _image(axes[1, col], img[crop], f"close-up (orange box): {title.split(' (')[0]}")
+    fig.suptitle(f"Line art of a screentoned print ({Path(pages_dir).name} page 0): screens are neither line art "
+                 "nor solid; the colour page paints each region flat", fontsize=12)
     save(fig, out, dpi)
 
 
-# ---------------------------------------------------------------- 7. contour overlay
-def figure_contour_overlay(pages_dir, out, min_area, dpi) -> None:
-    """The chapter's first page with every kept contour drawn over it, titled with their count."""
+# ---------------------------------------------------------------- 7. close-ups: print, chroma only, colour, truth
+def figure_closeups(pages_dir, colorized_path, out, n_pages, dpi, size=300) -> None:
+    """Per page (the first ``n_pages``), the same close-up of the print, the chroma-only output and the colour page
+    of each strategy in ``colorized_path``, and the truth; one row per page."""
     rows, pages = load_page_folder(pages_dir)
-    _, bw = next(pages)
-    regions = find_contours(bw, min_area=min_area)
+    with h5py.File(colorized_path, "r") as f:
+        strategies = [str(s) for s in f.attrs["strategies"]]
+        shown = [s for s in ("overlap", "page", "contours") if s in strategies] or strategies[:1]
+        records = []
+        for i, (color, bw) in enumerate(pages):
+            if i >= n_pages:
+                break
+            y0, x0 = _busiest_window(bw, size)
+            crop = (slice(y0, y0 + size), slice(x0, x0 + size))
+            cols = [("print", np.repeat(bw[..., None], 3, 2))]
+            cols.append((f"chroma only ({shown[0]})", f[f"page{i:03d}/{shown[0]}/rgb_chroma"][()]))
+            cols += [(f"colour page ({s})", f[f"page{i:03d}/{s}/rgb_color"][()]) for s in shown
+                     if f"page{i:03d}/{s}/rgb_color" in f]
+            cols.append(("truth", color))
+            records.append((i, y0, x0, [(t, img[crop]) for t, img in cols]))
+    ncol = max(len(r[3]) for r in records)
+    fig = Figure(figsize=(2.6 * ncol, 2.75 * len(records) + 0.6), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(records), ncol))
+    for r, (i, y0, x0, cols) in enumerate(records):
+        for c in range(ncol):
+            if c < len(cols):
+                _image(axes[r, c], cols[c][1], cols[c][0] if r == 0 else None)
+            else:
+                axes[r, c].axis("off")
+        axes[r, 0].set_ylabel(f"page {i} (y {y0}, x {x0})")
+    fig.suptitle(f"Close-ups of {Path(pages_dir).name}: the print, the seed's chroma-only output (dots and black "
+                 "ink stay), the colour pages (line art over flat colours) and the truth", fontsize=11)
+    save(fig, out, dpi)
+
+
+# A scan as users have them: another scale, an offset and a fraction of a degree of rotation.
+SCAN_SCALE, SCAN_SHIFT, SCAN_TURN = 0.97, (13.0, -9.0), 0.5
+
+
+def figure_registration(pages_dir, out, dpi) -> None:
+    """A registered pair: the chapter's first print turned into a misaligned scan (SCAN_*), registered back onto
+    its colour page (``data.register``); before and after overlays, titled with the corner error and score."""
+    from ..data.register import Registration, corner_error_px, draw_overlay, register_pair
+
+    _, pages = load_page_folder(pages_dir)
+    color, bw = next(pages)
     h, w = bw.shape
-    fig = Figure(figsize=(8 * w / h + 0.4, 8.6), layout="constrained")
-    ax = fig.subplots()
-    _image(ax, draw_contours(bw, regions, thickness=max(2, round(max(h, w) / 300))))
-    ax.set_title(f"{Path(pages_dir).name} page 0: {len(regions)} contours with area >= {min_area} px\n"
-                 "(nested and overlapping ones all kept; numbered biggest first)", fontsize=11)
+    true = cv2.getRotationMatrix2D((w / 2, h / 2), SCAN_TURN, SCAN_SCALE)
+    true[:, 2] += SCAN_SHIFT
+    scan = cv2.warpAffine(bw, true, (w + 20, h + 30), borderValue=255)
+    reg = register_pair(scan, color, name=f"{Path(pages_dir).name} page 0")
+    error = corner_error_px(reg.matrix, cv2.invertAffineTransform(true), (h, w))
+    before = Registration(np.ascontiguousarray(scan[:h, :w]), np.eye(2, 3), 0.0)
+    fig = Figure(figsize=(2 * 6 * w / h + 0.6, 6.8), layout="constrained")
+    ax = fig.subplots(1, 2)
+    _image(ax[0], draw_overlay(color, before), "before: the scan laid on as it comes")
+    _image(ax[1], draw_overlay(color, reg), f"registered: mean corner error {error:.2f} px, score {reg.score:.2f}")
+    fig.suptitle(f"Registering a B&W scan onto its colour page ({Path(pages_dir).name} page 0)\nscan scaled "
+                 f"{SCAN_SCALE}, shifted {SCAN_SHIFT[0]:.0f}, {SCAN_SHIFT[1]:.0f} px, turned {SCAN_TURN} deg; "
+                 "magenta: the scan's line art over the faded colour page", fontsize=11)
     save(fig, out, dpi)
 
 

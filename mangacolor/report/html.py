@@ -1,4 +1,5 @@
-"""Assemble ``results/{chapter}``: the run's figures, metrics, every strategy's coloured pages and ``index.html``.
+"""Assemble ``results/{chapter}``: the run's figures, metrics, every strategy's coloured pages, ``index.html``,
+``viewer.html`` (B&W | colour | truth page by page) and ``model.pt`` (the colourising model, for users).
 
 ``index.html`` is the one page a person opens to see the run: intro, config summary, metrics table (best value
 per column marked), every figure with its caption, the coloured pages and the time each rule took (from the
@@ -56,21 +57,36 @@ FIGURES = {
               "Close-up of the tile corner where the tiles strategy shows the largest colour jump: tiles, "
               "overlapping tiles and truth, with the tile grid dashed in orange. Tiles change colour abruptly "
               "along the grid; overlapping tiles blend across it."),
-    "contour_aspect": ("Contour aspect ratios", "Contours",
-                       "Histogram of the bounding-box aspect ratio (width/height, log scale) of every contour at "
-                       "least as large as one crop, one panel per chapter. Contours beyond the dashed limits "
-                       "would be squeezed too much into a square crop and are dropped by the contours strategy."),
-    "contour_overlay": ("Contours on a page", "Contours",
-                        "First page of the chapter with every contour kept by the contours strategy drawn in its "
-                        "own colour, numbered biggest first. Nested and overlapping contours are all kept and "
-                        "colourised separately; where they overlap the smaller one wins."),
+    "registration": ("Registering a scan", "Pages",
+                     "A user's B&W scans rarely sit pixel for pixel on the colour pages: another scan size, an "
+                     "offset, a fraction of a degree of rotation. Here the chapter's first print is turned into such "
+                     "a scan and registered back onto its colour page (ECC on blurred darkness maps, with a feature "
+                     "match as fallback). Magenta is the scan's line art over the faded colour page: doubled lines "
+                     "on the left, one line on the right. The title gives the mean corner error and the alignment "
+                     "score written to pages.csv for every registered pair."),
+    "lineart": ("Line art of the print", "Colour pages",
+                "The first test page's print, what the line-art extractor keeps (ink lines black, solid ink areas "
+                "blue) and the closed regions between the lines, one random colour each; below, a close-up. "
+                "Screens (dots, line screens, hatching, gradients) are neither: the colour page replaces them by "
+                "the region's flat colour. Look for screen dots left in the line art, and for regions that leak "
+                "through a broken outline."),
+    "closeups": ("Close-ups", "Colour pages",
+                 "The same close-up of each test page as the print, the seed's chroma-only output (the print's own "
+                 "lightness with predicted chroma: the screen dots and black lettering stay), the colour pages "
+                 "(line art over the predicted colours, flat per closed region; lightness predicted too) and the "
+                 "truth. Look for dots gone, regions of one flat colour that stop at ink lines, and sound effects "
+                 "that take a colour."),
 }
 CAPTIONS = {key: caption for key, (_, _, caption) in FIGURES.items()}
 
 # metrics.json column -> (header, how "best" is judged: "max" or "one" = closest to 1)
-METRICS = {"psnr": ("PSNR (dB)", "max"), "auc": ("AUC", "max"), "auc_colored": ("AUC coloured", "max"),
-           "bin_accuracy": ("bin accuracy", "max"), "colorfulness_ratio": ("colourfulness ratio", "one"),
+METRICS = {"psnr": ("PSNR (dB)", "max"), "ssim": ("SSIM", "max"), "auc": ("AUC", "max"),
+           "auc_colored": ("AUC coloured", "max"), "bin_accuracy": ("bin accuracy", "max"),
+           "colorfulness_ratio": ("colourfulness ratio", "one"), "delta_cf": ("&Delta;CF", "min"),
+           "lineart_kept": ("line art kept", "max"), "ink_recolored": ("ink recoloured (&Delta;ab)", "min"),
            "seam": ("seam score", "one")}
+#: metrics.json groups of the table: (group, the row label's prefix); references are ceilings, not contenders.
+METRIC_GROUPS = (("color", "colour page"), ("strategies", "chroma only"), ("baselines", "baseline"))
 CONFIG_SECTIONS = ("tiling", "bins", "features", "training", "colorize")
 
 CSS = """
@@ -97,14 +113,9 @@ def write_captions(folder) -> None:
 
 # ---------------------------------------------------------------- inputs
 def report_name(key: str, path) -> str:
-    """The file name a figure gets in the report: the figure key, or for figures drawn once per model or chapter
-    (stages, contour overlay) the key and the source file's distinguishing part."""
-    stem = Path(path).stem
-    if key == "stages":
-        return Path(path).name
-    if key == "contour_overlay":
-        return f"contour_overlay_{stem.removesuffix('_overlay')}.png"
-    return f"{key}.png"
+    """The file name a figure gets in the report: the figure key, or for the figures drawn once per model (stages)
+    their own file name."""
+    return Path(path).name if key == "stages" else f"{key}.png"
 
 
 def parse_figures(pairs: list[str]) -> list[tuple[str, Path]]:
@@ -145,7 +156,8 @@ def best_values(means: dict) -> dict:
     for col, (_, how) in METRICS.items():
         vals = [m[col] for m in means.values() if isinstance(m.get(col), (int, float)) and math.isfinite(m[col])]
         if vals:
-            best[col] = max(vals) if how == "max" else min(vals, key=lambda v: abs(v - 1))
+            best[col] = (max(vals) if how == "max" else min(vals) if how == "min"
+                         else min(vals, key=lambda v: abs(v - 1)))
     return best
 
 
@@ -184,12 +196,11 @@ def config_html(config: dict) -> str:
 
 
 def metrics_html(metrics: dict) -> str:
-    rows = {**{(("strategy", k)): v for k, v in metrics.get("strategies", {}).items()},
-            **{(("baseline", k)): v for k, v in metrics.get("baselines", {}).items()}}
+    rows = {(label, k): v for group, label in METRIC_GROUPS for k, v in metrics.get(group, {}).items()}
     best = best_values({f"{g}/{k}": v for (g, k), v in rows.items()})  # references are ceilings, not contenders
     rows.update({("reference", k): v for k, v in metrics.get("references", {}).items()})
-    head = "".join(f"<th>{_esc(h)} {'&uarr;' if how == 'max' else '(best: 1)'}</th>"
-                   for h, how in METRICS.values())
+    arrows = {"max": "&uarr;", "min": "&darr;", "one": "(best: 1)"}
+    head = "".join(f"<th>{h} {arrows[how]}</th>" for h, how in METRICS.values())
     body = []
     for (group, name), m in rows.items():
         cells = []
@@ -198,10 +209,16 @@ def metrics_html(metrics: dict) -> str:
             cls = "num best" if col in best and v == best[col] else "num"
             cells.append(f"<td class='{cls}'>{_fmt(v, 2 if col == 'psnr' else 3)}</td>")
         body.append(f"<tr><td>{_esc(group)}</td><td>{_esc(name)}</td>{''.join(cells)}</tr>")
-    return (f"<table class=metrics><tr><th>group</th><th>method</th>{head}</tr>{''.join(body)}</table>"
-            "<p>Chapter means over its pages; best value per column highlighted (highest, or closest to 1 for "
-            "the colourfulness ratio and the seam score, which are 1 for a prediction as colourful and as "
-            "smooth across the tile grid as the truth). Reference rows are ceilings, not contenders: <i>true_ab</i> is "
+    return (f"<table class=metrics><tr><th>output</th><th>method</th>{head}</tr>{''.join(body)}</table>"
+            "<p>Chapter means over its pages; best value per column highlighted (highest or lowest as the arrow "
+            "says, or closest to 1 for the colourfulness ratio and the seam score, which are 1 for a prediction "
+            "as colourful and as smooth across the tile grid as the truth). <i>Colour page</i> rows are the "
+            "delivered colour edition (line art over flat predicted colours, lightness predicted too), "
+            "<i>chroma only</i> rows the seed's form (the print's own lightness with predicted chroma). "
+            "&Delta;CF is the absolute difference of colourfulness from the truth's; <i>line art kept</i> the share "
+            "of the truth's line-art pixels (ink in the print, dark in the truth) that stay dark (L* &lt; 30); "
+            "<i>ink recoloured</i> the mean ab error on pixels that are ink in the print but coloured in the truth "
+            "(sound effects). Reference rows are ceilings, not contenders: <i>true_ab</i> is "
             "the truth's chroma on the B&amp;W page's own lightness, <i>grid_truth</i> the truth's chroma averaged "
             "to the hypercolumn grid and upsampled (a perfect model at that grid). Per-page values: "
             "<a href='metrics.csv'>metrics.csv</a>, means: <a href='metrics.json'>metrics.json</a>.</p>")
@@ -254,8 +271,8 @@ def figures_html(figures: list[tuple[str | None, str]]) -> str:
         if cat != category:
             out.append(f"<h3>{_esc(cat)}</h3>")
             category = cat
-        if key in ("stages", "contour_overlay"):
-            title = f"{title}: {Path(rel).stem.split('_', 1)[-1].replace('overlay_', '')}"
+        if key == "stages":
+            title = f"{title}: {Path(rel).stem.split('_', 1)[-1]}"
         elif key == "panels":
             title = f"{title}: {Path(rel).stem}"
         out.append(_figure(rel, title, caption))
@@ -296,8 +313,29 @@ def write_pages(colorized, out_dir: Path) -> dict[str, list[str]]:
     return written
 
 
+def write_viewer_pages(pages_dir, out_dir: Path, pages: dict[str, list[str]], strategy: str) -> list[dict]:
+    """Copy the chapter's B&W and true colour pages into ``pages/bw/`` and ``pages/truth/``; the viewer's page
+    entries pairing them with ``strategy``'s coloured pages (``pages`` as `write_pages` returns it)."""
+    if strategy not in pages:
+        raise ValueError(f"viewer: strategy {strategy!r} was not colourised (strategies: {', '.join(pages)})")
+    pages_dir = Path(pages_dir)
+    entries = []
+    for kind in ("bw", "truth"):
+        (out_dir / "pages" / kind).mkdir(parents=True)
+    for i, colour in enumerate(pages[strategy]):
+        name = Path(colour).name
+        for kind, source in (("bw", "bw"), ("truth", "color")):
+            src = pages_dir / source / name
+            if not src.is_file():
+                raise FileNotFoundError(f"{src}: page {i} of the chapter's page folder is missing")
+            shutil.copyfile(src, out_dir / "pages" / kind / name)
+        entries.append({"name": name, "bw": f"pages/bw/{name}", "color": colour, "truth": f"pages/truth/{name}"})
+    return entries
+
+
 def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages: dict,
-                timings: pd.DataFrame, scores: pd.DataFrame | None = None) -> str:
+                timings: pd.DataFrame, scores: pd.DataFrame | None = None, strategy: str | None = None,
+                held_out: dict[str, dict] | None = None) -> str:
     model = config.get("colorize", {}).get("model", "?")
     train = ", ".join(config.get("train", []))
     intro = (f"Results of one mangacolor run on the held-out chapter <b>{_esc(chapter)}</b>: a per-pixel classifier "
@@ -305,10 +343,14 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
              f"{_esc(train) or '?'} (Zhang et al. 2016, after the blog <i>Manga Learn!</i>). Whole pages are "
              f"coloured by <b>{_esc(model)}</b> with each strategy and compared with the true colours and with "
              "a grey and a regression baseline. Figures, metrics and pages are files of this folder.")
-    sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics)),
-                ("scores", "Models on held-out tiles", scores_html(scores)),
-                ("figures", "Figures", figures_html(figures)), ("pages", "Coloured pages", pages_html(pages)),
-                ("timings", "Timings", timings_html(timings))]
+    sections = [("config", "Configuration", config_html(config)), ("metrics", "Metrics", metrics_html(metrics))]
+    if held_out:
+        sections.append(("held-out", "Held-out chapters side by side", held_out_html(held_out)))
+    sections += [
+                 ("scores", "Models on held-out tiles", scores_html(scores)),
+                 ("figures", "Figures", figures_html(figures)),
+                 ("pages", "Coloured pages", viewer_html_link(chapter, strategy) + pages_html(pages)),
+                 ("timings", "Timings", timings_html(timings))]
     nav = "".join(f"<a href='#{sid}'>{_esc(t)}</a>" for sid, t, _ in sections)
     body = "\n".join(f"<h2 id='{sid}'>{_esc(t)}</h2>\n{content}" for sid, t, content in sections)
     return (f"<!DOCTYPE html>\n<html lang=en><head><meta charset='utf-8'><title>mangacolor: {_esc(chapter)}</title>"
@@ -316,11 +358,63 @@ def build_index(chapter: str, config: dict, metrics: dict, figures: list, pages:
             f"<nav>{nav}</nav>\n{body}\n</body></html>\n")
 
 
+#: The columns of the held-out chapters' side-by-side table: (metrics.json group, method, column, header).
+HELD_OUT_COLUMNS = (("baselines", "gray", "auc_colored", "grey: AuC coloured"),
+                    ("baselines", "tone_lookup", "auc_colored", "tone lookup: AuC coloured"),
+                    ("strategies", None, "auc_colored", "best strategy (chroma only): AuC coloured"),
+                    ("baselines", "gray", "psnr", "grey: PSNR"),
+                    ("color", None, "psnr", "best colour page: PSNR"),
+                    ("color", None, "colorfulness_ratio", "its colourfulness ratio"))
+
+
+def held_out_html(held_out: dict[str, dict]) -> str:
+    """Every held-out chapter of the run on one row: the grey and tone-lookup baselines beside the best strategy
+    (by the column's metric) and the best colour page."""
+    if not held_out:
+        return ""
+    head = "".join(f"<th>{_esc(h)}</th>" for *_, h in HELD_OUT_COLUMNS)
+    rows = []
+    for chapter, metrics in held_out.items():
+        cells = []
+        best_psnr = None
+        for group, method, col, _ in HELD_OUT_COLUMNS:
+            table = metrics.get(group, {})
+            if method is None and col == "colorfulness_ratio":
+                method = best_psnr
+            if method is None:
+                ranked = [(m[col], k) for k, m in table.items() if isinstance(m.get(col), (int, float))]
+                method = max(ranked)[1] if ranked else None
+                if group == "color":
+                    best_psnr = method
+            v = table.get(method, {}).get(col) if method else None
+            label = f" ({_esc(method)})" if method and group in ("strategies", "color") else ""
+            cells.append(f"<td class=num>{_fmt(v, 2 if col == 'psnr' else 3)}{label}</td>")
+        rows.append(f"<tr><td>{_esc(chapter)}</td>{''.join(cells)}</tr>")
+    return (f"<table><tr><th>chapter</th>{head}</tr>{''.join(rows)}</table><p>Every held-out chapter of the run "
+            "(none of them trains): chapter1 is of the training chapters' arc, a new-arc chapter brings props, "
+            "backgrounds and a character the training chapters never show. Each chapter's own report has the full "
+            "table.</p>")
+
+
+def viewer_html_link(chapter: str, strategy: str | None) -> str:
+    if strategy is None:
+        return ""
+    return (f"<p><a href='viewer.html'>viewer.html</a> shows every page as B&amp;W | colour ({_esc(strategy)}) | "
+            "truth with a slider (arrow keys turn the page). <a href='model.pt'>model.pt</a> is the colourising "
+            f"model with its settings: <code>mangacolor colorize --model results/{_esc(chapter)} PAGES -o OUT</code>."
+            "</p>")
+
+
 def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], panels, metrics_json, metrics_csv,
-                 colorized, scores, benchmarks, out) -> None:
+                 colorized, scores, benchmarks, out, pages_dir=None, model=None, colorize: dict | None = None,
+                 held_out: dict[str, Path] | None = None) -> None:
     """Build ``out`` (results/{chapter}) atomically: ``figures`` are (caption key, file) pairs, ``panels`` the
     folder of side-by-side pages, ``colorized`` the chapter's colourised HDF5, ``scores`` a scores.csv or None,
-    ``benchmarks`` the folder of Snakemake benchmark files."""
+    ``benchmarks`` the folder of Snakemake benchmark files. With ``pages_dir`` (the chapter's page folder),
+    ``model`` (its colourising model.pt) and ``colorize`` (``strategy``, ``decode``, ``temperature``,
+    ``overlap_stride``: the defaults of `mangacolor colorize`), the report also holds ``viewer.html`` for that
+    strategy and ``model.pt`` with those defaults recorded (`model.runs.export_model`). ``held_out`` (chapter ->
+    its metrics.json, this one included) adds the held-out chapters' side-by-side table."""
     metrics_json, metrics_csv, panels = Path(metrics_json), Path(metrics_csv), Path(panels)
     metrics = json.loads(metrics_json.read_text())
     with atomic_path(out, suffix=".tmpdir") as tmp:
@@ -341,7 +435,18 @@ def write_report(chapter: str, config: dict, figures: list[tuple[str, Path]], pa
             shutil.copyfile(scores, tmp / "scores.csv")
             table = pd.read_csv(scores)
         pages = write_pages(colorized, tmp)
-        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table)
+        strategy = None
+        if pages_dir is not None and model is not None and colorize is not None:
+            from ..model.runs import export_model
+            from .viewer import write_viewer
+
+            strategy = colorize["strategy"]
+            export_model(model, tmp / "model.pt", **colorize)
+            write_viewer(tmp / "viewer.html", write_viewer_pages(pages_dir, tmp, pages, strategy),
+                         f"mangacolor: {chapter}, {strategy} vs truth")
+        others = {name: json.loads(Path(path).read_text()) for name, path in (held_out or {}).items()}
+        index = build_index(chapter, config, metrics, shown, pages, benchmark_table(benchmarks), table, strategy,
+                            others)
         (tmp / "index.html").write_text(index, encoding="utf-8")
     print(f"{out}/index.html: {len(shown)} figures, {sum(map(len, pages.values()))} pages")
 

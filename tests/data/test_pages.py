@@ -35,17 +35,34 @@ def test_truncated_png_names_the_file(tmp_path):
         read_page(tmp_path / "cut.png")
 
 
-def test_sixteen_bit_png_is_rejected(tmp_path):
+def test_sixteen_bit_colour_png_is_rejected(tmp_path):
     img = (np.random.default_rng(1).integers(0, 65535, (100, 90, 3))).astype(np.uint16)
     cv2.imwrite(str(tmp_path / "deep.png"), img)
     with pytest.raises(PageError, match="deep.png.*16-bit"):
         read_page(tmp_path / "deep.png")
 
 
-def test_palette_png_is_rejected(tmp_path):
-    Image.fromarray(_rgb()).convert("P").save(tmp_path / "pal.png")
-    with pytest.raises(PageError, match="pal.png.*palette"):
-        read_page(tmp_path / "pal.png")
+def test_sixteen_bit_grey_and_palette_bw_pages_are_converted(tmp_path):
+    grey = np.random.default_rng(2).integers(0, 256, (100, 90)).astype(np.uint8)
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "deep.png")  # 16-bit grey PNG
+    assert np.array_equal(read_page(tmp_path / "deep.png", "bw"), grey)
+    indexed = Image.fromarray(255 - grey, "P")  # index i shows grey 255 - i
+    indexed.putpalette([v for i in range(256) for v in (255 - i,) * 3])
+    indexed.save(tmp_path / "pal.png")
+    assert np.array_equal(read_page(tmp_path / "pal.png", "bw"), grey)
+    rgb = _rgb()
+    Image.fromarray(rgb).quantize(64).save(tmp_path / "pal_colour.png")
+    assert read_page(tmp_path / "pal_colour.png", "color").shape == rgb.shape
+    with pytest.raises(PageError, match="deep.png.*grey-only"):
+        read_page(tmp_path / "deep.png", "color")
+
+
+def test_transparent_pages_are_composited_on_white(tmp_path):
+    rgba = np.zeros((100, 90, 4), np.uint8)  # transparent black, as exported line art stores it
+    rgba[40:45, :, 3] = 255
+    Image.fromarray(rgba).save(tmp_path / "lineart.png")
+    page = read_page(tmp_path / "lineart.png", "bw")
+    assert page[:40].min() == 255 and page[40:45].max() == 0
 
 
 def test_grey_only_colour_page_is_rejected_but_fine_as_bw(tmp_path):
@@ -161,7 +178,7 @@ def test_prints_are_written_and_tiled_with_their_page_index(tmp_path):
     import h5py
 
     out = tmp_path / "pages"
-    write_page_folder(synthetic_pages(2016, "ch2", 2, "screentone", n_prints=2), out, progress=False)
+    write_page_folder(synthetic_pages(2016, "ch2", 2, "screentone", n_prints=2, arc="series"), out, progress=False)
     assert sorted(p.name for p in (out / "prints" / "1").iterdir()) == ["000.png", "001.png"]
     rows, it = load_page_folder(out, all_prints=True)
     assert [r["prints"] for r in rows] == ["2", "2"] and len(list(it)) == 4

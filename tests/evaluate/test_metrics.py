@@ -116,4 +116,24 @@ def test_page_metrics_dict():
     m2 = page_metrics(pred, true, hard_fn=grid_hard, offset=(0, 0), tile=32)
     assert set(m2) == set(m) and m2["auc"] < 1 and m2["auc_colored"] < m2["auc"] and m2["psnr"] < 40
     assert set(page_metrics(pred, true)) == {"psnr", "auc", "auc_colored", "colorfulness", "colorfulness_true",
-                                            "colorfulness_ratio"}
+                                            "colorfulness_ratio", "delta_cf", "ssim"}
+    assert m["ssim"] == pytest.approx(1.0) and m2["ssim"] < 0.99 and m["delta_cf"] == 0 and m2["delta_cf"] > 0
+
+
+def test_ink_metrics_see_kept_line_art_and_recoloured_ink():
+    """A page with a black line (line art in both) and a red sound effect printed black: keeping the line dark
+    and colouring the effect red is perfect; a grey page loses the line and misses the red."""
+    from mangacolor.evaluate.metrics import ink_metrics, ink_masks
+
+    true = np.full((40, 60, 3), 255, np.uint8)
+    true[10:12, :] = 0              # a line
+    true[20:30, 10:30] = (220, 30, 30)  # the sound effect
+    print_gray = np.full((40, 60), 255, np.uint8)
+    print_gray[10:12, :] = 0
+    print_gray[20:30, 10:30] = 0
+    lines, recolored = ink_masks(print_gray, true)
+    assert lines.sum() == 2 * 60 and recolored.sum() == 200
+    good = ink_metrics(true, true, print_gray)
+    assert good == {"lineart_kept": 1.0, "ink_recolored": pytest.approx(0.0, abs=1e-3)}
+    grey = ink_metrics(np.full_like(true, 128), true, print_gray)
+    assert grey["lineart_kept"] == 0.0 and grey["ink_recolored"] > 50

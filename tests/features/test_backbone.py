@@ -187,10 +187,10 @@ def test_hypercolumn_shapes_and_channels(random_vgg, layers, channels):
     assert out.shape == (2, channels, 12, 12) and out.dtype == torch.float32
 
 
-def test_hypercolumns_are_resized_activations_and_stop_at_the_deepest_layer(random_vgg):
+def test_hypercolumns_are_area_means_of_activations_and_stop_at_the_deepest_layer(random_vgg):
     features, info = random_vgg
     model = Hypercolumns(features, (8, 15), grid=16, convention=info)
-    x = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 1, 48, 48)).astype(np.float32))
+    x = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (2, 1, 64, 64)).astype(np.float32))
     seen = {}
     hooks = [features[i].register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o)) for i in (8, 15, 16)]
     try:
@@ -202,7 +202,8 @@ def test_hypercolumns_are_resized_activations_and_stop_at_the_deepest_layer(rand
     finally:
         for h in hooks:
             h.remove()
-    ref = torch.cat([torch.nn.functional.interpolate(seen[i], size=(16, 16), mode="bilinear") for i in (8, 15)], 1)
+    # grid 16 of a 64 tile: relu2_2 (32 x 32) is averaged over 2 x 2 positions per cell, relu3_3 (16 x 16) kept
+    ref = torch.cat([torch.nn.functional.avg_pool2d(seen[8], 2), seen[15]], 1)
     torch.testing.assert_close(out, ref)
 
 

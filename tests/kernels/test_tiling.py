@@ -91,18 +91,21 @@ def test_one_pixel_and_empty_pages():
     assert t.blank.all() and t.tiles.shape == (16, 4, 4, 3) and t.page_shape == (0, 5)
 
 
-def test_large_pages_are_scaled_down_with_a_warning():
-    page = rng.integers(0, 256, (2000, 1000), dtype=np.uint8)
-    with pytest.warns(UserWarning, match=r"2000x1000.*1344x1344.*1344x672"):
+def test_large_pages_are_scaled_down_with_a_warning_in_width_x_height(caplog):
+    page = rng.integers(0, 256, (2000, 1000), dtype=np.uint8)  # 1000 wide, 2000 high
+    with caplog.at_level("WARNING", logger="mangacolor.kernels.tiling"):
         small, scale = fit_to_canvas(page)
     assert small.shape == (1344, 672) and scale == pytest.approx(0.672)
-    with pytest.warns(UserWarning):
-        t = pad_and_tile(page[..., None].repeat(3, -1))
-    assert t.page_shape == (1344, 672) and t.offset == (0, 336) and t.scale == pytest.approx(0.672)
+    assert [r.getMessage() for r in caplog.records] == [
+        "page of 1000x2000 (width x height) is larger than the 1344x1344 canvas: scaled by 0.6720 to 672x1344"]
+    caplog.clear()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error")  # a log record, never a raw UserWarning
+        t = pad_and_tile(page[..., None].repeat(3, -1))
         same, scale = fit_to_canvas(page[:1344, :900])
+    assert t.page_shape == (1344, 672) and t.offset == (0, 336) and t.scale == pytest.approx(0.672)
     assert scale == 1.0 and same.shape == (1344, 900)
+    assert len(caplog.records) == 1  # the pad_and_tile call; the page that fits says nothing
 
 
 @pytest.mark.parametrize("call, match", [

@@ -20,7 +20,7 @@ def chapters(tmp_path, heads):
 
 
 def weights(out_dir):
-    return torch.load(out_dir / "model.pt", weights_only=False)["state_dict"]
+    return torch.load(out_dir / "model.pt", weights_only=True)["state_dict"]
 
 
 def same_weights(a, b):
@@ -61,7 +61,7 @@ def test_validation_split_keeps_whole_pages_apart(chapters):
 def test_training_writes_model_history_and_samples(chapters, tmp_path, heads):
     out = tmp_path / "run"
     history = heads.run(chapters, out, optimizer="adam", lr=0.01, epochs=8)
-    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "seconds"]
+    assert list(history.columns) == ["epoch", "train_loss", "val_loss", "val_top1", "val_top5", "val_l_mae", "seconds"]
     assert history.epoch.tolist() == list(range(1, 9))
     assert history.train_loss.iloc[-1] < history.train_loss.iloc[0]
     assert history.val_top1.iloc[-1] > history.val_top1.iloc[0]
@@ -172,3 +172,15 @@ def test_sparse_cell_training_keeps_learning_and_needs_a_per_cell_head(chapters,
     assert hist["val_loss"].iloc[-1] < hist["val_loss"].iloc[0]
     with pytest.raises(ValueError, match="kernel 1"):
         heads.run(chapters, tmp_path / "k3", cell_fraction=0.5, kernel=3)
+
+
+def test_lightness_output_learns_the_fill_lightness(chapters, tmp_path, heads):
+    history = heads.run(chapters, tmp_path / "light", optimizer="adam", lr=0.01, epochs=6, lightness_weight=1.0)
+    assert history.val_l_mae.iloc[-1] < 0.6 * history.val_l_mae.iloc[0]
+    model, meta = load_model(tmp_path / "light" / "model.pt")
+    assert meta["lightness"]
+    x = TileDataset(*chapters)[0]["x"][None].float()
+    logits, light = model(x, with_lightness=True)
+    assert logits.shape[1] == heads.Q and light.shape == (1, 1, heads.G, heads.G)
+    plain = heads.run(chapters, tmp_path / "plain", epochs=1)
+    assert plain.val_l_mae.isna().all()

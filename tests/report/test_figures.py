@@ -142,21 +142,24 @@ def test_worst_corner_is_where_tiles_disagree():
     assert (y, x) == (200, 200) and jump == pytest.approx(20 * np.sqrt(2))
 
 
-def test_contour_aspect_figure_has_a_panel_per_chapter(chapter, tmp_path, pages_kit):
-    other = pages_kit.make_pages(tmp_path / "ch2", n=2, seed=5)
-    out = tmp_path / "contour_aspect.png"
-    assert cli(["figure", "contour-aspect", "--dpi", "100", "--pages", str(chapter["pages"]), str(other),
-                "--min-area", "2000", "--out", str(out)]) == 0
-    img = read_png(out, min_w=800)
-    assert img.shape[1] > 1.6 * img.shape[0]
+def test_lineart_figure_shows_print_lines_and_regions(tmp_path):
+    from mangacolor.data.pages import synthetic_pages
+
+    pages = tmp_path / "pages"
+    write_page_folder(synthetic_pages(2016, "ch2", 1, "screentone", 1, "series"), pages, progress=False)
+    out = tmp_path / "lineart.png"
+    assert cli(["figure", "lineart", "--pages", str(pages), "--dpi", "80", "--out", str(out)]) == 0
+    img = read_png(out, min_w=900, min_h=700)
+    assert saturated_share(img) > 0.05  # regions in colour beside the grey print
 
 
-def test_contour_overlay_draws_coloured_contours_on_the_grey_page(chapter, tmp_path):
-    out = tmp_path / "overlay.png"
-    assert cli(["figure", "contour-overlay", "--dpi", "100", "--pages", str(chapter["pages"]), "--min-area", "2000",
-                "--out", str(out)]) == 0
-    img = read_png(out)
-    assert saturated_share(img) > 0.005  # coloured outlines on an otherwise grey page
+def test_closeups_show_print_chroma_colour_and_truth_per_page(chapter, tmp_path):
+    out = tmp_path / "closeups.png"
+    assert cli(["figure", "closeups", "--dpi", "80", "--pages", str(chapter["pages"]), "--colorized",
+                str(chapter["cls"]), "--n-pages", "2", "--out", str(out)]) == 0
+    img = read_png(out, min_w=600, min_h=300)
+    assert 1.5 < img.shape[1] / img.shape[0] < 3.5  # 2 pages x (print, chroma, colour, truth)
+    assert saturated_share(img) > 0.05
 
 
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
@@ -164,3 +167,16 @@ def test_missing_input_is_a_clear_error(tmp_path, capsys):
         cli(["figure", "stages", "--out", str(tmp_path / "x.png")])
     assert exc.value.code == 2
     assert "required: --samples, --title, --dpi" in capsys.readouterr().err
+
+
+def test_registration_figure_shows_the_scan_before_and_after(tmp_path):
+    from mangacolor.data.pages import synthetic_pages
+
+    pages = tmp_path / "pages"
+    write_page_folder(synthetic_pages(2016, "ch2", 1, "screentone", 1, "series"), pages, progress=False)
+    out = tmp_path / "registration.png"
+    assert cli(["figure", "registration", "--pages", str(pages), "--dpi", "100", "--out", str(out)]) == 0
+    img = read_png(out, min_w=600)
+    assert img.shape[1] > 1.1 * img.shape[0]  # before | after, two portrait pages side by side
+    magenta = (img[..., 0] > 190) & (img[..., 1] < 80) & (img[..., 2] > 120)
+    assert magenta.mean() > 0.005

@@ -9,16 +9,17 @@ import cv2
 import h5py
 import numpy as np
 import pytest
+import torch
 
 from mangacolor.cli import main as cli
 from mangacolor.report.html import CAPTIONS, best_values
 
 ROOT = Path(__file__).resolve().parents[2]
 # (caption key, file the figure rule writes)
-FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("bin_usage", "bin_usage.png"),
+FIGURE_FILES = [("backbone_edges", "backbone_edges.png"), ("registration", "chapter1.png"), ("bin_usage", "bin_usage.png"),
                 ("loss_curves", "loss_curves.png"), ("stages", "stages_classification-adam.png"),
                 ("stages", "stages_classification-sgd.png"), ("collapse", "collapse.png"), ("seams", "seams.png"),
-                ("contour_aspect", "contour_aspect.png"), ("contour_overlay", "chapter1_overlay.png")]
+                ("lineart", "lineart.png"), ("closeups", "closeups.png")]
 METRICS = {"strategies": {
     "tiles": {"psnr": 20.0, "auc": 0.80, "auc_colored": 0.50, "bin_accuracy": 0.30, "colorfulness_ratio": 0.70,
               "seam": 3.5},
@@ -71,7 +72,7 @@ class Tables(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory, pages_kit):
+def inputs(tmp_path_factory, pages_kit, user_models):
     d = tmp_path_factory.mktemp("inputs")
     pages = pages_kit.make_pages(d / "pages" / "chapter1")
     figs = d / "figures"
@@ -88,7 +89,10 @@ def inputs(tmp_path_factory, pages_kit):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
                      f"{s}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t0\t{s}\n")
-    return {"dir": d, "figs": figs, "colorized": pages_kit.make_colorized(d / "cls.h5", pages)}
+    (d / "classification-adam").mkdir()
+    model = user_models.write(d / "classification-adam" / "model.pt", colorize=None)  # as training leaves it
+    return {"dir": d, "figs": figs, "pages": pages, "model": model,
+            "colorized": pages_kit.make_colorized(d / "cls.h5", pages)}
 
 
 def report_args(inputs, out, colorized=None):
@@ -97,6 +101,8 @@ def report_args(inputs, out, colorized=None):
             "--panels", str(figs / "panels"), "--metrics", str(inputs["dir"] / "metrics.json"),
             str(inputs["dir"] / "metrics.csv"), "--colorized", str(colorized or inputs["colorized"]),
             "--config-json", json.dumps(CONFIG), "--benchmarks", str(inputs["dir"] / "benchmarks"),
+            "--pages", str(inputs["pages"]), "--model", str(inputs["model"]), "--user-strategy", "overlap",
+            "--decode", "argmax", "--temperature", "0.5", "--overlap-stride", "56", "--abstain", "true", "--output", "chroma",
             "--out", str(out)]
 
 
@@ -117,7 +123,7 @@ def test_index_references_every_figure_and_every_reference_exists(report):
     copied = {p.relative_to(out).as_posix() for p in (out / "figures").rglob("*.png")}
     assert len(copied) == len(FIGURE_FILES) + 2
     assert copied <= links  # every copied figure is shown
-    assert "figures/contour_overlay_chapter1.png" in copied  # clear names
+    assert {"figures/registration.png", "figures/stages_classification-adam.png"} <= copied  # clear names
     assert {"metrics.json", "metrics.csv"} <= links
 
 
@@ -131,10 +137,12 @@ def test_metrics_table_marks_the_best_value_of_each_column(report):
     _, parsed = report
     table = next(t for t in parsed.tables if t[0][1][0] == "method")
     header = [text for text, _ in table[0]]
-    cols = list(EXPECTED_BEST)
-    assert [h.split(" ")[0].lower() for h in header[2:]] == ["psnr", "auc", "auc", "bin", "colourfulness", "seam"]
-    assert {row[1][0] for row in table[1:]} == {"tiles", "overlap", "gray", "regression"}
-    for j, col in enumerate(cols, start=2):
+    assert [h.split(" ")[0].lower() for h in header[2:]] == ["psnr", "ssim", "auc", "auc", "bin", "colourfulness",
+                                                            "δcf", "line", "ink", "seam"]
+    assert {(row[0][0], row[1][0]) for row in table[1:]} == {
+        ("chroma only", "tiles"), ("chroma only", "overlap"), ("baseline", "gray"), ("baseline", "regression")}
+    column = {"psnr": 2, "auc": 4, "auc_colored": 5, "bin_accuracy": 6, "colorfulness_ratio": 7, "seam": 11}
+    for col, j in column.items():
         marked = [row[1][0] for row in table[1:] if "best" in row[j][1]]
         assert marked == [EXPECTED_BEST[col]], f"{col}: marked {marked}"
 
@@ -172,6 +180,46 @@ def test_every_strategy_page_is_written(report, inputs):
             assert np.array_equal(png, f[f"page001/{s}/rgb"][()])
 
 
+def test_the_model_is_exported_with_the_colourising_defaults(report, inputs):
+    out, parsed = report
+    saved = torch.load(out / "model.pt", weights_only=True)
+    assert saved["meta"]["colorize"] == {"strategy": "overlap", "decode": "argmax", "temperature": 0.5,
+                                         "overlap_stride": 56, "abstain": True, "output": "chroma"}
+    source = torch.load(inputs["model"], weights_only=True)
+    assert "colorize" not in source["meta"]  # the training run's own file is left as it was
+    for key, value in source["state_dict"].items():
+        assert torch.equal(saved["state_dict"][key], value)
+    assert {"viewer.html", "model.pt"} <= set(parsed.links)
+
+
+def _stage_colours(tab, *fractions):
+    left, top, width, height = tab.js("(() => { const b = document.getElementById('stage')"
+                                      ".getBoundingClientRect(); return [b.left, b.top, b.width, b.height]; })()")
+    shot = tab.screenshot().astype(int)
+    return [shot[int(top + fy * height), int(left + fx * width)] for fx, fy in fractions]
+
+
+def test_viewer_shows_bw_colour_and_truth_of_every_page(report, inputs, browser, pages_kit):
+    out, _ = report
+    names = sorted(p.name for p in (out / "pages" / "bw").iterdir())
+    assert names == sorted(p.name for p in (out / "pages" / "truth").iterdir()) == ["000.png", "001.png", "002.png"]
+    browser.open((out / "viewer.html").as_uri() + "#page=2&slider=0.5")
+    assert browser.js("document.getElementById('counter').textContent") == "Page 2 / 3"
+    bw = cv2.imread(str(inputs["pages"] / "bw" / "001.png"), cv2.IMREAD_GRAYSCALE)
+    colour = cv2.cvtColor(cv2.imread(str(out / "pages" / "overlap" / "001.png")), cv2.COLOR_BGR2RGB)
+    truth = cv2.cvtColor(cv2.imread(str(inputs["pages"] / "color" / "001.png")), cv2.COLOR_BGR2RGB)
+    # inside the first panel's fill (left half) and the second's (right half), away from the discs' rows
+    spots = [(0.25, 0.12), (0.75, 0.12)]
+    pixel = [(int(fy * pages_kit.H), int(fx * pages_kit.W)) for fx, fy in spots]
+    left_px, right_px = _stage_colours(browser, *spots)
+    assert np.abs(left_px - bw[pixel[0]]).max() <= 8  # B&W left of the slider
+    assert np.abs(right_px - colour[pixel[1]]).max() <= 8  # the user strategy's colour right of it
+    browser.press("2")  # colour | truth
+    left_px, right_px = _stage_colours(browser, *spots)
+    assert np.abs(left_px - colour[pixel[0]]).max() <= 8 and np.abs(right_px - truth[pixel[1]]).max() <= 8
+    assert not np.allclose(colour[pixel[1]], truth[pixel[1]], atol=8)  # the check can tell colour from truth
+
+
 def test_a_failure_midway_leaves_no_report(inputs, tmp_path):
     broken = tmp_path / "broken.h5"
     with h5py.File(broken, "w") as f:  # strategies listed but the pages are missing: fails after figures copied
@@ -192,3 +240,19 @@ def test_rst_captions_match_the_report_and_every_rule_has_one():
     rules = "".join((ROOT / "workflow" / "rules" / f).read_text() for f in ("figures.smk", "features.smk"))
     used = set(re.findall(r"report/(\w+)\.rst", rules)) | set(re.findall(r'fig\("[^"]+", "(\w+)"', rules))
     assert used and used <= set(CAPTIONS)
+
+
+def test_held_out_chapters_side_by_side_pick_each_chapters_best():
+    from mangacolor.report.html import held_out_html
+
+    color = {"overlap": {"psnr": 14.0, "colorfulness_ratio": 0.9}, "contours": {"psnr": 15.5,
+                                                                              "colorfulness_ratio": 1.1}}
+    table = held_out_html({"chapter1": {**METRICS, "color": color}, "newarc": METRICS})
+    parser = Tables()
+    parser.feed(table)
+    (rows,) = parser.tables
+    assert [r[0][0] for r in rows[1:]] == ["chapter1", "newarc"]
+    chapter1 = [text for text, _ in rows[1]]
+    assert chapter1[1] == "0.200" and chapter1[3].startswith("0.550 (overlap)")  # grey, best strategy by AuC
+    assert chapter1[5] == "15.50 (contours)" and chapter1[6] == "1.100 (contours)"  # best colour page, its ratio
+    assert [text for text, _ in rows[2]][5] == "–"  # no colour pages in that run

@@ -1,4 +1,5 @@
-# Stage 4: each chapter's grid-resolution ab (`targets`, bin-independent); the ab bin grid, its empirical prior
+# Stage 4: each chapter's grid-resolution ab (`targets`, bin-independent) and the tone-lookup baseline fitted on
+# them (colour from local tone alone, bin-independent); the ab bin grid, its empirical prior
 # over the training chapters and rebalancing weights; the soft-encoded labels. Paths of bins and labels carry the
 # bin grid (BT): a bin change starts there.
 
@@ -59,3 +60,24 @@ rule labels:
     shell:
         "mangacolor labels --targets {input.targets} --bins {input.bins} --k {params.k} --sigma {params.sigma} "
         "--out {output} 2>&1 | tee {log}"
+
+
+rule tone_lookup:
+    input:
+        tiles=expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        targets=expand(f"{TARGETS}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+    output:
+        TONE_LOOKUP,
+    log:
+        log_path(f"tone_lookup/{TT}-g{GRID}"),
+    benchmark:
+        bench_path(f"tone_lookup/{TT}-g{GRID}")
+    conda:
+        ENV
+    params:
+        seed=config["seed"],
+        k=config["tone_lookup"]["k"],
+        max_cells=config["tone_lookup"]["max_cells"],
+    shell:
+        "mangacolor tone-lookup --tiles {input.tiles} --targets {input.targets} --seed {params.seed} "
+        "--max-cells {params.max_cells} --k {params.k} --out {output} > {log} 2>&1"

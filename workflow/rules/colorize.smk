@@ -8,11 +8,11 @@ rule crops:
     input:
         f"{WORK}/pages/{{chapter}}",
     output:
-        f"{FEAT}/crops/{{chapter}}.h5",
+        f"{FEAT_DENSE}/crops/{{chapter}}.h5",
     log:
-        log_path(f"crops/{TT}/{FT}/{{chapter}}"),
+        log_path(f"crops/{TT}/{FT_DENSE}/{{chapter}}"),
     benchmark:
-        bench_path(f"crops/{TT}/{FT}/{{chapter}}")
+        bench_path(f"crops/{TT}/{FT_DENSE}/{{chapter}}")
     conda:
         ENV
     threads: HEAVY_THREADS
@@ -22,19 +22,18 @@ rule crops:
     params:
         strategies=",".join(COLORIZE["strategies"]),
         stride=COLORIZE["overlap_stride"],
-        min_area=COLORIZE["contour_min_area"],
         canvas=config["tiling"]["canvas"],
         tile=config["tiling"]["tile"],
         features=FEATURE_ARGS,
     shell:
         "mangacolor crops --pages {input} --strategies {params.strategies} --overlap-stride {params.stride} "
-        "--contour-min-area {params.min_area} --canvas {params.canvas} --tile {params.tile} {params.features} "
+        "--canvas {params.canvas} --tile {params.tile} {params.features} "
         "--threads {threads} --out {output} 2>&1 | tee {log}"
 
 
 rule colorize:
     input:
-        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        crops=f"{FEAT_DENSE}/crops/{{chapter}}.h5",
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
@@ -52,16 +51,18 @@ rule colorize:
     params:
         bins=lambda wc, input: f"--bins {input.bins}",
         decode=COLORIZE["decode"],
+        abstain=str(COLORIZE["abstain"]).lower(),
+        output=config["output"],
         temperature=COLORIZE["temperature"],
     shell:
         "mangacolor colorize-chapter --crops {input.crops} --pages {input.pages} --model {input.model} "
-        "{params.bins} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
+        "{params.bins} --abstain {params.abstain} --output {params.output} --decode {params.decode} --temperature {params.temperature} --threads {threads} "
         "--out {output} 2>&1 | tee {log}"
 
 
 use rule colorize as colorize_regression with:
     input:
-        crops=f"{FEAT}/crops/{{chapter}}.h5",
+        crops=f"{FEAT_DENSE}/crops/{{chapter}}.h5",
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{REG}/models/{{kind}}-{{opt}}/model.pt",
     output:
@@ -75,4 +76,6 @@ use rule colorize as colorize_regression with:
     params:
         bins="",
         decode=COLORIZE["decode"],
+        abstain=str(COLORIZE["abstain"]).lower(),
+        output=config["output"],
         temperature=COLORIZE["temperature"],

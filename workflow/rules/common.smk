@@ -7,12 +7,16 @@ from mangacolor.config import bins_tag, feature_tag, tiles_tag
 
 WORK = "results/work"
 TT = tiles_tag(config["tiling"])
-FT = feature_tag(config["features"])
+FT = feature_tag(config["features"])  # carries the cells sampled per tile (features.sample) when > 0
 BT = bins_tag(config["bins"])
 GRID = config["features"]["grid"]
-FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent
+SAMPLE = config["features"]["sample"]
+FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent; the chapters' tiles, sampled when SAMPLE > 0
+FT_DENSE = feature_tag(config["features"], dense=True)
+FEAT_DENSE = f"{WORK}/features/{TT}/{FT_DENSE}"  # inference (crops) is always dense
 TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
 RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
+TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['tone_lookup']['max_cells']}.npz"
 REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly
 TRAIN_CHAPTERS = config["train"]
 MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
@@ -30,9 +34,11 @@ def colorized(model):
 
 
 # Threads: the heavy rules (VGG16) take every core Snakemake was given (the CLI caps them at the CPU count);
-# training a small head scales poorly over threads, so the trainings run side by side, training.threads each.
+# training a small head scales poorly over threads, so the trainings run side by side, training.threads for each
+# of a job's training.processes.
 HEAVY_THREADS = workflow.cores
-TRAIN_THREADS = min(config["training"]["threads"], workflow.cores)
+TRAIN_PROCESSES = config["training"]["processes"]
+TRAIN_THREADS = min(config["training"]["threads"] * TRAIN_PROCESSES, workflow.cores)
 # Every rule runs in this environment under `--sdm conda` (it installs this package).
 ENV = "../envs/mangacolor.yaml"
 
@@ -59,7 +65,8 @@ def chapter_source(wildcards):
     prints = config["train_prints"] if wildcards.chapter in TRAIN_CHAPTERS else 1
     how = f"--print {chapter.get('print', config['print'])} --prints {prints}"
     if chapter.get("source") == "synthetic":
-        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} {how}"
+        arc = chapter.get("arc", "series")
+        return f"--series-seed {config['series_seed']} --n-pages {chapter['pages']} --arc {arc} {how}"
     return (
         f"--color {quote(chapter['color'])}" + (f" --bw {quote(chapter['bw'])}" if "bw" in chapter else "") + f" {how}"
     )
@@ -72,28 +79,29 @@ def fig(name, caption, category, root=RUN):
 # The report's figures, by the caption key each one is shown under (mangacolor.report.html.FIGURES).
 REPORT_FIGURES = (
     "backbone_edges",
+    "registration",
     "bin_usage",
     "loss_curves",
     "stages",
     "collapse",
     "seams",
-    "contour_aspect",
-    "contour_overlay",
+    "lineart",
+    "closeups",
 )
 
 
 def chapter_figures(wildcards):
-    area = config["colorize"]["contour_min_area"]
     return {
         "backbone_edges": f"{WORK}/figures/hed/backbone_edges.png",
+        "registration": f"{WORK}/figures/registration/{wildcards.chapter}.png",
         "bin_usage": f"{RUN}/figures/bin_usage.png",
         "loss_curves": f"{RUN}/figures/loss_curves.png",
         "stages": [f"{model_root(m)}/figures/stages_{m}.png" for m in MODELS],
         "collapse": f"{RUN}/figures/{wildcards.chapter}/collapse.png",
         "panels": f"{RUN}/figures/{wildcards.chapter}/panels",
         "seams": f"{RUN}/figures/{wildcards.chapter}/seams.png",
-        "contour_aspect": f"{WORK}/figures/contours-a{area}/contour_aspect.png",
-        "contour_overlay": f"{WORK}/figures/contours-a{area}/{wildcards.chapter}_overlay.png",
+        "lineart": f"{WORK}/figures/lineart/{wildcards.chapter}.png",
+        "closeups": f"{RUN}/figures/{wildcards.chapter}/closeups.png",
         "metrics_json": f"{RUN}/metrics/{wildcards.chapter}.json",
         "metrics_csv": f"{RUN}/metrics/{wildcards.chapter}.csv",
         "colorized": colorized(COLORIZE_MODEL).format(chapter=wildcards.chapter),

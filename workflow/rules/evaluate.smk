@@ -8,6 +8,7 @@ rule metrics:
         bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
         main=colorized(COLORIZE_MODEL),
         baseline=[colorized(BASELINE_MODEL)] if BASELINE_MODEL else [],
+        tone_lookup=TONE_LOOKUP,
     output:
         json=f"{RUN}/metrics/{{chapter}}.json",
         csv=f"{RUN}/metrics/{{chapter}}.csv",
@@ -24,7 +25,7 @@ rule metrics:
         baseline=lambda wc, input: f"--baseline {input.baseline[0]}" if input.baseline else "",
     shell:
         "mangacolor metrics --pages {input.pages} --bins {input.bins} --colorized {input.main} {params.baseline} "
-        "--canvas {params.canvas} --tile {params.tile} --grid {params.grid} --out-json {output.json} --out-csv {output.csv} "
+        "--tone-lookup {input.tone_lookup} --canvas {params.canvas} --tile {params.tile} --grid {params.grid} --out-json {output.json} --out-csv {output.csv} "
         "2>&1 | tee {log}"
 
 

@@ -1,5 +1,6 @@
 # Stage 3: VGG16 hypercolumns of the B&W tiles. Bin-independent and the most expensive step: its paths carry
-# only backbone, weights, layers and grid, so a bin change never recomputes it.
+# only backbone, weights, layers, grid and the sample, so a bin change never recomputes it. With features.sample
+# N > 0 each tile keeps N cells, stratified on their colour (the chapter's targets), with their positions.
 FEATURE_ARGS = (
     f"--weights {config['features']['weights']} --layers {','.join(map(str, config['features']['layers']))} "
     f"--grid {GRID} --precision {config['features']['precision']} --batch-size {config['features']['batch_size']} "
@@ -10,7 +11,8 @@ FEATURE_ARGS = (
 
 rule hypercolumns:
     input:
-        f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+        tiles=f"{WORK}/tiles/{TT}/{{chapter}}.h5",
+        targets=[f"{TARGETS}/{{chapter}}.h5"] if SAMPLE else [],
     output:
         f"{FEAT}/{{chapter}}.h5",
     log:
@@ -25,8 +27,11 @@ rule hypercolumns:
         gpu=1,
     params:
         args=FEATURE_ARGS,
+        sample=SAMPLE,
+        targets=lambda wc, input: f"--targets {input.targets}" if SAMPLE else "",
     shell:
-        "mangacolor hypercolumns --tiles {input} --out {output} {params.args} --threads {threads} 2>&1 | tee {log}"
+        "mangacolor hypercolumns --tiles {input.tiles} --out {output} {params.args} --sample {params.sample} "
+        "{params.targets} --threads {threads} 2>&1 | tee {log}"
 
 
 rule backbone_edges:

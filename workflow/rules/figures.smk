@@ -104,41 +104,49 @@ rule figure_pages:
         "{params.style} --out {output.panels} --seams {output.seams} > {log} 2>&1"
 
 
-rule figure_contours:
-    input:
-        expand(f"{WORK}/pages/{{chapter}}", chapter=list(config["chapters"])),
-    output:
-        report(
-            f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect.png",
-            caption="../report/contour_aspect.rst",
-            category="Contours",
-        ),
-    log:
-        log_path(f"figures/contours-a{config['colorize']['contour_min_area']}/contour_aspect"),
-    conda:
-        ENV
-    params:
-        style=FIG,
-        min_area=config["colorize"]["contour_min_area"],
-    shell:
-        "mangacolor figure contour-aspect --pages {input} --min-area {params.min_area} {params.style} --out {output} > {log} 2>&1"
-
-
-rule figure_contour_overlay:
+rule figure_lineart:
     input:
         f"{WORK}/pages/{{chapter}}",
     output:
-        report(
-            f"{WORK}/figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay.png",
-            caption="../report/contour_overlay.rst",
-            category="Contours",
-        ),
+        report(f"{WORK}/figures/lineart/{{chapter}}.png", caption="../report/lineart.rst", category="Colour pages"),
     log:
-        log_path(f"figures/contours-a{config['colorize']['contour_min_area']}/{{chapter}}_overlay"),
+        log_path("figures/lineart/{chapter}"),
     conda:
         ENV
     params:
         style=FIG,
-        min_area=config["colorize"]["contour_min_area"],
     shell:
-        "mangacolor figure contour-overlay --pages {input} --min-area {params.min_area} {params.style} --out {output} > {log} 2>&1"
+        "mangacolor figure lineart --pages {input} {params.style} --out {output} > {log} 2>&1"
+
+
+rule figure_closeups:
+    input:
+        pages=f"{WORK}/pages/{{chapter}}",
+        colorized=colorized(COLORIZE_MODEL),
+    output:
+        fig("{chapter}/closeups.png", "closeups", "Colour pages"),
+    log:
+        log_path(f"figures/{TT}/{FT}/{BT}/{{chapter}}/closeups"),
+    conda:
+        ENV
+    params:
+        style=FIG,
+        n=config["figures"]["pages"],
+    shell:
+        "mangacolor figure closeups --pages {input.pages} --colorized {input.colorized} --n-pages {params.n} "
+        "{params.style} --out {output} > {log} 2>&1"
+
+
+rule figure_registration:
+    input:
+        f"{WORK}/pages/{{chapter}}",
+    output:
+        report(f"{WORK}/figures/registration/{{chapter}}.png", caption="../report/registration.rst", category="Pages"),
+    log:
+        log_path("figures/registration/{chapter}"),
+    conda:
+        ENV
+    params:
+        style=FIG,
+    shell:
+        "mangacolor figure registration --pages {input} {params.style} --out {output} > {log} 2>&1"

@@ -3,13 +3,18 @@
 # live under REG and a bin change never retrains it. A checkpoint every epoch: an interrupted job resumes when
 # rerun (snakemake --rerun-incomplete).
 TRAINING = config["training"]
-TRAIN_SHELL = (
-    "mangacolor train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
+# training.processes > 1: one job runs that many processes of the loop (DistributedDataParallel) under torchrun.
+LAUNCH = "mangacolor"
+if TRAIN_PROCESSES > 1:
+    LAUNCH = f"torchrun --standalone --nproc_per_node {TRAIN_PROCESSES} -m mangacolor"
+TRAIN_SHELL = LAUNCH + (
+    " train --features {input.features} --labels {input.labels} --tiles {input.tiles} {params.bins} "
     "--kind {wildcards.kind} --optimizer {wildcards.opt} --epochs {params.epochs} --lr {params.lr} "
     "--batch-size {params.batch_size} --val-fraction {params.val_fraction} {params.rebalance} "
-    "--temperature {params.temperature} "
+    "--temperature {params.temperature} --abstain-levels {params.abstain_levels} "
+    "--lightness-weight {params.lightness_weight} "
     "--widths {params.widths} --kernel {params.kernel} --context {params.context} --cell-fraction {params.cell_fraction} --device {params.device} --seed {params.seed} "
-    "--threads {threads} --out {output.model} 2>&1 | tee {log}"
+    "--processes {params.processes} --threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
 
 TRAIN_PARAMS = dict(
@@ -24,6 +29,8 @@ TRAIN_PARAMS = dict(
     device=TRAINING["device"],
     seed=config["seed"],
     temperature=config["colorize"]["temperature"],
+    processes=TRAIN_PROCESSES,
+    abstain_levels=config["colorize"]["abstain_levels"],
 )
 
 
@@ -48,11 +55,12 @@ rule train:
     threads: TRAIN_THREADS
     resources:
         mem_mb=6000,
-        gpu=1,
+        gpu=TRAIN_PROCESSES,
     params:
         **TRAIN_PARAMS,
         bins=lambda wc, input: f"--bins {input.bins}",
         rebalance=f"--rebalance {str(TRAINING['rebalance']).lower()}",
+        lightness_weight=TRAINING["lightness_weight"],
     shell:
         TRAIN_SHELL
 
@@ -76,3 +84,4 @@ use rule train as train_regression with:
         **TRAIN_PARAMS,
         bins="",
         rebalance="--rebalance false",
+        lightness_weight=0.0,

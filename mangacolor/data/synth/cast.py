@@ -1,9 +1,11 @@
-"""The series' fixed cast: four characters whose every part always has the same colour.
+"""The series' fixed cast: characters whose every part always has the same colour.
 
 Each character is drawn in its own local frame (head radius 1, head centre at the origin, y down) from
 filled palette shapes outlined in ink, so that a part is recognisable by its shape and texture: the
 captain's straw hat and red vest, the swordsman's green crew cut and three swords, the navigator's long
-orange hair and striped top, the mascot's pink top hat, antlers and blue nose.
+orange hair and striped top, the mascot's pink top hat, antlers and blue nose. The wanderer (lavender
+ponytail, goggles, lime scarf, long teal coat, navy boots, a brass lantern) joins only in the new arc
+(`arcs.ARCS`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 
 from .ink import Canvas, capsule, ellipse, polar, rect
 from .palette import INDEX
+from .scenes import lantern
 
 LINE = 0.07  # outline width in head radii
 
@@ -25,7 +28,7 @@ class Pose:
     tilt: float = 0.0  # head tilt, degrees
     eyes: str = "open"  # open | closed | angry
     mouth: str = "smile"  # smile | grin | open | line
-    holds: str | None = None  # prop in the right hand: meat | staff
+    holds: str | None = None  # prop in the right hand: meat | staff | lantern
 
 
 ARM_POSES = {
@@ -144,10 +147,12 @@ def _held(c: Canvas, prop, at, side):
         for t in (0.33, 0.66):
             q = p0 + t * (p1 - p0)
             c.stroke([q + (-0.12, 0), q + (0.12, 0)], 0.05)
+    elif prop == "lantern":
+        lantern(c, np.asarray(at, float) + (0, 0.2), 0.55)
     _hand(c, at)
 
 
-# ---------------------------------------------------------------- the four characters
+# ---------------------------------------------------------------- the characters
 
 def captain(c: Canvas, pose: Pose):
     """Straw hat with red band, black spiky hair, open red vest, blue shorts with white cuffs, sandals."""
@@ -331,6 +336,59 @@ def mascot(c: Canvas, pose: Pose):
         c.fill("white", capsule((0.45, -1.6), (-0.45, -0.98), 0.09, 0.09, 4), 0.04)
 
 
+def wanderer(c: Canvas, pose: Pose):
+    """Lavender ponytail, goggles on the brow, lime scarf, long open teal coat over a white shirt, navy boots."""
+    tail = [capsule((0.3, -0.85), (-0.9, -0.55), 0.34, 0.4), capsule((-0.9, -0.55), (-1.45, 1.0), 0.4, 0.34),
+            capsule((-1.45, 1.0), (-1.2, 2.9), 0.34, 0.1)]
+    c.fill_union("hair_lavender", tail, LINE)
+    for dx in (0.0, 0.2):
+        c.stroke([(-1.0 + dx, -0.3), (-1.35 + dx, 1.0), (-1.2 + dx, 2.3)], 0.04)
+    c.fill("coat_teal", [(-1.05, 3.3), (1.05, 3.3), (1.55, 5.75), (-1.55, 5.75)], LINE)  # the coat's back
+    for s, ang in zip((-1, 1), pose.legs):
+        hip = (s * 0.42, 4.2)
+        knee, foot = _limb(c, "pants_dark", hip, ang, s, (1.55, 1.5), (0.38, 0.33, 0.3))
+        c.fill("boots_navy", _tube(knee + 0.3 * (foot - knee), foot, 0.4, 0.36), LINE)
+        c.fill("boots_navy", ellipse(foot[0] + s * 0.2, foot[1] + 0.1, 0.48, 0.22, n=16), 0.06)
+        cuff = knee + 0.3 * (foot - knee)
+        c.stroke([cuff + (-0.42, 0.05), cuff + (0.42, -0.05)], 0.05)
+    c.fill("pants_dark", rect(-0.95, 3.5, 0.95, 4.5), LINE)
+    _neck_and_torso(c, "white", 1.05, 0.9, y1=3.6)
+    c.fill("black", rect(-0.9, 3.25, 0.9, 3.6), 0.05)  # belt and buckle
+    c.fill("gold", rect(-0.16, 3.22, 0.16, 3.63), 0.04)
+    for s in (-1, 1):
+        front = np.array([(-1.2, 1.42), (-0.42, 1.4), (-0.36, 2.6), (-0.5, 3.6), (-0.75, 5.8), (-1.6, 5.8),
+                          (-1.1, 3.6), (-1.2, 2.5)])
+        front[:, 0] *= s
+        c.fill("coat_teal", front, LINE)
+        c.stroke([(s * 0.42, 1.4), (s * 0.75, 2.2), (s * 0.38, 2.5)], 0.05)  # lapel
+        for y in (2.8, 3.3):
+            c.fill("gold", ellipse(s * 0.58, y, 0.07, 0.07, n=10), 0.04)
+    for s, ang in zip((-1, 1), pose.arms):
+        elbow, hand = _limb(c, "coat_teal", (s * 0.98, 1.7), ang, s, (1.35, 1.2), (0.34, 0.3, 0.28))
+        cuff = elbow + 0.82 * (hand - elbow)
+        c.fill("white", capsule(cuff, elbow + 0.95 * (hand - elbow), 0.27, 0.26, 6), 0.05)
+        if s == 1 and pose.holds:
+            _held(c, pose.holds, hand, s)
+        else:
+            _hand(c, hand, 0.25)
+    with c.transform(0, 1.0, angle=pose.tilt), c.transform(0, -1.0):
+        _head(c, pose)
+        scarf = [capsule((-0.8, 1.35), (0.8, 1.35), 0.25, 0.25), capsule((0.45, 1.4), (0.75, 2.6), 0.22, 0.2)]
+        c.fill_union("scarf_lime", scarf, LINE)
+        for x in (0.6, 0.72, 0.84):
+            c.stroke([(x, 2.65), (x + 0.03, 2.85)], 0.04)  # fringe
+        _eyes(c, pose.eyes, dx=0.36, ry=0.2, pupil=0.55)
+        _mouth(c, pose.mouth, w=0.28)
+        top = ellipse(0, -0.05, 1.06, 1.1, 180, 360, 20)
+        bangs = np.array([(1.06, -0.05), (0.95, 0.5), (0.75, -0.2), (0.4, -0.05), (0.1, -0.4), (-0.35, -0.1),
+                          (-0.7, -0.45), (-0.9, 0.2), (-1.06, -0.05)])
+        c.fill("hair_lavender", np.concatenate([top, bangs]), LINE)
+        c.fill("black", [(-1.08, -0.55), (1.08, -0.55), (1.02, -0.75), (-1.02, -0.75)], 0.04)  # goggle strap
+        for s in (-1, 1):
+            c.fill("brass", ellipse(s * 0.4, -0.72, 0.34, 0.27, n=20), 0.05)
+            c.fill("ice", ellipse(s * 0.4, -0.72, 0.19, 0.14, n=16), 0.04)
+
+
 @dataclass(frozen=True)
 class Character:
     name: str
@@ -345,6 +403,7 @@ CAST: dict[str, Character] = {
     "swordsman": Character("swordsman", swordsman, -1.2, 7.5),
     "navigator": Character("navigator", navigator, -1.25, 7.5, ("staff",)),
     "mascot": Character("mascot", mascot, -2.9, 3.15),
+    "wanderer": Character("wanderer", wanderer, -1.15, 7.5, ("lantern",)),
 }
 HUMAN_HEIGHT = 9.25  # local units from hat to soles: the scale of a full figure
 

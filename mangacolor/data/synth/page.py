@@ -7,12 +7,11 @@ import cv2
 import numpy as np
 
 from ..printing import degrade_scan, label_regions, print_page
-from .cast import CAST
+from .arcs import get_arc
 from .ink import Canvas, compose
 from .lettering import sound_effect, speech_bubble
 from .palette import INDEX
 from .panels import draw_panel, layout
-from .scenes import SCENES
 
 
 def stable_seed(*parts) -> int:
@@ -21,20 +20,30 @@ def stable_seed(*parts) -> int:
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
 
 
-def chapter_style(series_seed: int, chapter: str) -> tuple[np.ndarray, np.ndarray]:
-    """Scene and cast frequencies of a chapter: chapters differ (one at sea, one on an island...), while
-    every design and colour stays the series'."""
+def chapter_style(series_seed: int, chapter: str, arc: str = "series") -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies of the arc's scenes and of its cast in a chapter, float64 (len(scenes),), (len(cast),) each
+    summing to 1: chapters differ (one at sea, one on an island...), while every design and colour stays the
+    series'. An arc's lead gets its fixed share of the cast frequencies."""
+    a = get_arc(arc)
     rng = np.random.default_rng(stable_seed(series_seed, chapter, "style"))
-    scene_p = 0.5 / len(SCENES) + 0.5 * rng.dirichlet(np.ones(len(SCENES)))
-    cast_p = 0.6 / len(CAST) + 0.4 * rng.dirichlet(np.ones(len(CAST)))
-    return scene_p / scene_p.sum(), cast_p / cast_p.sum()
+    scene_p = 0.5 / len(a.scenes) + 0.5 * rng.dirichlet(np.ones(len(a.scenes)))
+    cast_p = 0.6 / len(a.cast) + 0.4 * rng.dirichlet(np.ones(len(a.cast)))
+    cast_p = cast_p / cast_p.sum()
+    if a.lead is not None:
+        lead = a.cast.index(a.lead)
+        cast_p[lead] = 0.0
+        cast_p *= (1.0 - a.lead_share) / cast_p.sum()
+        cast_p[lead] = a.lead_share
+    return scene_p / scene_p.sum(), cast_p
 
 
-def render_layers(series_seed: int, chapter: str, index: int, size=(1200, 780)) -> tuple[np.ndarray, np.ndarray]:
-    """The page as (label (H, W) uint8 palette indices, ink (H, W) uint8 line-art coverage)."""
+def render_layers(series_seed: int, chapter: str, index: int, size=(1200, 780), arc: str = "series"
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The page as (label (H, W) uint8 palette indices, ink (H, W) uint8 line-art coverage), drawn from the
+    backdrops, cast and props of story arc `arc` (a key of ``arcs.ARCS``)."""
     h, w = size
+    scene_p, cast_p = chapter_style(series_seed, chapter, arc)
     rng = np.random.default_rng(stable_seed(series_seed, chapter, index))
-    scene_p, cast_p = chapter_style(series_seed, chapter)
     page = Canvas(h, w)
     panels = layout(rng, h, w)
     speakers = []
@@ -42,7 +51,7 @@ def render_layers(series_seed: int, chapter: str, index: int, size=(1200, 780)) 
         x0, y0 = np.floor(quad.min(0)).astype(int)
         x1, y1 = np.ceil(quad.max(0)).astype(int)
         pc = Canvas(y1 - y0, x1 - x0, max_line=max(2, min(6, int(min(y1 - y0, x1 - x0) / 60))))
-        heads = draw_panel(pc, rng, scene_p, cast_p)
+        heads = draw_panel(pc, rng, get_arc(arc), scene_p, cast_p)
         inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(inside, [np.round(quad - (x0, y0)).astype(np.int32)], 1)
         inside = inside.astype(bool)
@@ -86,10 +95,11 @@ def _letter_panel(page: Canvas, quad, heads, rng):
         sound_effect(page, cx, cy, height, float(rng.uniform(-25, 25)), colour, rng)
 
 
-def render_page(series_seed: int, chapter: str, index: int, size=(1200, 780)) -> tuple[np.ndarray, np.ndarray]:
-    """A page of the series, twice: (colour RGB uint8 (H, W, 3), printed B&W uint8 (H, W)).
+def render_page(series_seed: int, chapter: str, index: int, size=(1200, 780), arc: str = "series"
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A page of the series, twice: (colour RGB uint8 (H, W, 3), printed B&W uint8 (H, W)), from story arc `arc`.
     Deterministic in its arguments."""
-    return compose(*render_layers(series_seed, chapter, index, size))
+    return compose(*render_layers(series_seed, chapter, index, size, arc))
 
 
 PRINT_STYLES = ("screentone", "fixed")
@@ -97,18 +107,18 @@ SFX_LABELS = [INDEX["sfx_red"], INDEX["sfx_purple"]]
 
 
 def render_print(series_seed: int, chapter: str, index: int, style: str = "screentone", size=(1200, 780),
-                 variant: int = 0, degrade: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 variant: int = 0, degrade: bool = False, arc: str = "series") -> tuple[np.ndarray, np.ndarray]:
     """A page of the series and one print of it: (colour RGB uint8 (H, W, 3), B&W uint8 (H, W)).
 
-    The colour page is ``render_page``'s. ``style`` "screentone": the print model (``data.printing``) on
-    the page's parts (its label image cut by the ink lines) and ink layer, seeded by the page and
-    ``variant``, so each variant is another artist's toning of the same page (sound effects stay solid
+    The colour page is ``render_page``'s (story arc `arc`). ``style`` "screentone": the print model
+    (``data.printing``) on the page's parts (its label image cut by the ink lines) and ink layer, seeded by the
+    page and ``variant``, so each variant is another artist's toning of the same page (sound effects stay solid
     ink). "fixed": the palette's one screen per colour (``render_page``'s B&W page, the same for every
     variant). ``degrade`` adds scan degradations seeded by the page and ``variant``.
     """
     if style not in PRINT_STYLES:
         raise ValueError(f"print style must be one of {PRINT_STYLES}, got {style!r}")
-    label, ink = render_layers(series_seed, chapter, index, size)
+    label, ink = render_layers(series_seed, chapter, index, size, arc)
     color, bw = compose(label, ink)
     if style == "screentone":
         seed = stable_seed(series_seed, chapter, index, "print", variant)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arcs import Arc
 from .cast import CAST, HUMAN_HEIGHT, place, random_pose
 from .ink import Canvas
-from .scenes import SCENES, draw_scene, prop_closeup
+from .scenes import draw_scene, prop_closeup
 
 MARGINS = (60, 45, 75, 45)  # top, right, bottom, left, in pixels at 1200 x 780
 
@@ -68,16 +69,17 @@ def layout(rng: np.random.Generator, h: int, w: int) -> list[np.ndarray]:
     return panels
 
 
-def draw_panel(c: Canvas, rng: np.random.Generator, scene_p, cast_p) -> list[tuple[np.ndarray, float]]:
-    """Draw a panel's backdrop and characters; returns (head centre, head radius) per character, in pixels."""
+def draw_panel(c: Canvas, rng: np.random.Generator, arc: Arc, scene_p, cast_p) -> list[tuple[np.ndarray, float]]:
+    """Draw a panel's backdrop and characters from `arc` (`scene_p`, `cast_p`: frequencies of its scenes and
+    cast); returns (head centre, head radius) per character, in pixels."""
     h, w = c.label.shape
     if rng.random() < 0.1:
-        prop_closeup(c, w, h, rng)
+        prop_closeup(c, w, h, rng, arc.closeups)
         return []
-    scene = SCENES[rng.choice(len(SCENES), p=scene_p)]
+    scene = arc.scenes[rng.choice(len(arc.scenes), p=scene_p)]
     ground = draw_scene(c, scene, w, h, rng)
     shot = rng.choice(["close", "medium", "wide"], p=[0.3, 0.35, 0.35])
-    names = list(CAST)
+    names = list(arc.cast)
     room = max(1, int(w / max(60.0, 0.35 * h)))  # how many full figures fit side by side
     n = {"close": int(rng.choice([1, 1, 2])), "medium": int(rng.choice([1, 2])),
          "wide": int(rng.integers(2, 5))}[str(shot)]
