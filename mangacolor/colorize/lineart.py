@@ -41,7 +41,7 @@ CLASSES = ("paper_or_screen", "line", "solid")
 LINE, SOLID = 1, 2
 
 WEIGHTS = Path(__file__).with_name("lineart_net.npz")
-WEIGHTS_SHA256 = "099bb7d7441c7e2c1dbcc239de308dd28a8343229fa1f8b4fc4ae0a9c0eb8ade"  # of the shipped lineart_net.npz (lineart_train prints it)
+WEIGHTS_SHA256 = "4383c92b1015676cc32a7a57561fee77ecefc6fcada249f0490bf456daf4fff5"  # of the shipped lineart_net.npz (lineart_train prints it)
 
 PAPER_PERCENTILE, INK_PERCENTILE = 99.0, 0.5  # page levels: the grey of paper and of full ink
 MIN_CONTRAST = 32.0  # grey levels between paper and ink below which a page is blank (no line art)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from mangacolor.colorize.compose_color import compose_color
-from mangacolor.colorize.lineart import LineArt
-from mangacolor.kernels.lab import lab_to_rgb, rgb_to_lab
+from mangacolor.colorize.lineart import LineArt, extract_lineart
+from mangacolor.data.printing import Sheet, potential
+from mangacolor.kernels.lab import rgb_to_lab
 
 H, W = 120, 160
 RED, SKY, WHITE = (200, 40, 40), (120, 180, 240), (255, 255, 255)
@@ -81,3 +82,13 @@ def test_shapes_are_checked():
         compose_color(g, art, lab[:, :10])
     with pytest.raises(ValueError, match="uint8"):
         compose_color(g.astype(np.float32), art, lab)
+
+
+def test_a_page_of_one_screened_region_comes_out_one_flat_colour():
+    """End to end: a page that is one dot screen, its line art extracted, coloured one flat sky blue."""
+    ys, xs = (a.astype(np.float32).ravel() for a in np.mgrid[0:H, 0:W])
+    pot = potential(Sheet("dots", 30.0, 5.0, 0.35), ys, xs).reshape(H, W)
+    g = np.where(pot > 1 - 0.35, 0, 255).astype(np.uint8)
+    lab = np.broadcast_to(lab_of(SKY), (H, W, 3)).copy()
+    rgb = compose_color(g, extract_lineart(g), lab)
+    assert (rgb == np.array(SKY)).all(axis=-1).mean() > 0.99  # no dots left
