@@ -75,7 +75,8 @@ def test_chapter_report_is_complete(run_dir):
     html = (out / "index.html").read_text()
     for src in re.findall(r'src="([^"]+)"', html):
         assert (out / src).is_file(), src
-    assert len(list((out / "pages").glob("*/*.png"))) == 4
+    assert sorted(p.parent.name for p in (out / "pages").glob("*/*.png")) == sorted(
+        ["bw", "contours", "overlap", "page", "tiles", "truth"])  # every strategy's page, and the viewer's B&W, truth
     scores = pd.read_csv(out / "scores.csv")  # every head on the held-out tiles, beside the grey baseline
     assert list(scores.model) == ["gray", "classification-adam", "regression-adam"]
     assert scores.cells.nunique() == 1 and (scores.top1.between(0, 1)).all()
