@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py, beside this script)
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,17 +34,6 @@ STRATEGIES = ("tiles", "overlap", "native")
 SERIES, CHAPTER = 2016, "chapter1"
 LAYERS, GRID, CELL = (8, 15), 28, 8
 DECODE, TEMPERATURE = "annealed_mean", 0.38
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, not inherited from the parent on exec)."""
-    import resource
-
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def gemm_gflops(n: int, repeats: int = 3) -> float:

@@ -13,25 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from memory import peak_rss_mb  # noqa: E402  (benchmarks/memory.py, beside this script)
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process. VmHWM, unlike ru_maxrss, is not inherited from the parent on exec."""
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def drawn_tiles(n: int, tile: int, seed: int = 0) -> np.ndarray:
