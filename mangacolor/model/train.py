@@ -67,7 +67,13 @@ def sample_epochs(epochs: int) -> list[int]:
 
 
 def _rng_states() -> dict:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The RNG states as tensors and plain values, so that a checkpoint loads with ``weights_only=True``."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, internal, gauss = random.getstate()
+    states = {"torch": torch.get_rng_state(),
+              "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                        "has_gauss": int(has_gauss), "cached": float(cached)},
+              "python": {"version": version, "internal": list(internal), "gauss": gauss}}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -75,8 +81,10 @@ def _rng_states() -> dict:
 
 def _set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
-    random.setstate(states["python"])
+    n = states["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+    p = states["python"]
+    random.setstate((p["version"], tuple(p["internal"]), p["gauss"]))
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
 
@@ -251,11 +259,12 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
         ckpt_path = out_dir / "checkpoint.pt"
         start, history, samples = 0, [], {}
         if ckpt_path.exists():
-            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+            ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
             if ckpt["config"] == config and ckpt.get("inputs") == inputs and ckpt["epoch"] <= epochs:
                 model.load_state_dict(ckpt["model"])
                 opt.load_state_dict(ckpt["optimizer"])
-                start, history, samples = ckpt["epoch"], ckpt["history"], ckpt["samples"]
+                start, history = ckpt["epoch"], ckpt["history"]
+                samples = {int(e): v.numpy() for e, v in ckpt["samples"].items()}
                 _set_rng_states(ckpt["rng"])
                 log(f"{out_dir}: resuming after epoch {start}")
             else:
@@ -304,7 +313,8 @@ def train(features: Sequence[str | os.PathLike], labels: Sequence[str | os.PathL
                 history.append(row)
                 with atomic_path(ckpt_path) as tmp:
                     torch.save({"config": config, "inputs": inputs, "epoch": epoch, "model": head.state_dict(),
-                                "optimizer": opt.state_dict(), "history": history, "samples": samples,
+                                "optimizer": opt.state_dict(), "history": history,
+                                "samples": {e: torch.from_numpy(v) for e, v in samples.items()},
                                 "rng": _rng_states()}, tmp)
                 log(f"{kind}/{optimizer} epoch {epoch}/{epochs}: train {row['train_loss']:.4f} "
                     f"val {row['val_loss']:.4f} top1 {row['val_top1']:.3f} top5 {row['val_top5']:.3f} "
