@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 import torch
 
-from ..data.pages import PageError
 from ..model.decode import METHODS
 from ..model.load import ModelError, load_model, model_path
 from .batch import BatchResult, CbzSink, PageSource, collect_pages, natural_key, open_sink, run_batch

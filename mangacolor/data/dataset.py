@@ -45,7 +45,7 @@ class TileDataset(Dataset):
             raise ValueError(f"need one labels file per features file, got {len(features)} and {len(labels)}")
         self.features = [Path(p) for p in features]
         self.labels = [Path(p) for p in labels]
-        sizes, pages, kinds = [], [], []
+        sizes, pages = [], []
         for fp, lp in zip(self.features, self.labels):
             with h5py.File(fp, "r") as f, h5py.File(lp, "r") as g:
                 sparse = "cells" in f

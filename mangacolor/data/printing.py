@@ -317,7 +317,7 @@ def _shading(regions: np.ndarray, lightness: np.ndarray, style: PrintStyle,
     parts = np.flatnonzero(tones & (area > 0.001 * h * w) & (area < 0.05 * h * w))
     for r in rng.permutation(parts)[:style.n_shadows]:
         ys, xs = np.nonzero(regions == r)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        y1, x0, x1 = ys.max() + 1, xs.min(), xs.max() + 1
         size = float(np.sqrt(area[r]))
         if rng.random() < 0.6:
             dist = rng.uniform(0.1, 0.35) * size
