@@ -48,7 +48,7 @@ def run_paths(config: dict) -> dict[str, str]:
             f"{feature_tag(full['features'], dense=True)}", "run": run,
             "scores": f"{run}/scores/chapter1.csv", "model": f"{run}/models/classification-adam/model.pt",
             "labels": f"results/work/labels/{tt}/{bt}-g{full['features']['grid']}/chapter1.h5",
-            "bins": f"results/work/bins/{tt}/{bt}/bins.npz",
+            "bins": f"results/work/bins/{tt}-g{full['features']['grid']}/{bt}/bins.npz",
             "bench": f"results/work/benchmarks/train/{tt}/{ft}/{bt}/classification-adam.tsv"}
 
 

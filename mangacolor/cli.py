@@ -114,7 +114,7 @@ def cmd_edges(a):
 def cmd_bins(a):
     from .data.targets import write_bins
 
-    write_bins(a.tiles, a.out, a.step, a.rule, a.lam)
+    write_bins(a.targets, a.out, a.step, a.rule, a.lam)
 
 
 def cmd_targets(a):
@@ -232,7 +232,7 @@ def cmd_colorize(a):
     _threads(a.threads)
     result = colorize_pages(a.pages, a.model, a.out, strategy=a.strategy, decode=a.decode, temperature=a.temperature,
                             canvas=a.canvas, tile=a.tile, overlap_stride=a.overlap_stride, abstain=a.abstain,
-                            output=a.output, device=a.device,
+                            output=a.output, device=a.device, scale=a.scale,
                             force=a.force, hints=a.hints, viewer=write_viewer if a.viewer else None)
     print(result.summary(), file=sys.stderr if result.failed else sys.stdout)
     if result.failed:
@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_edges)
 
     p = sub.add_parser("bins", help="ab bins, prior and rebalancing weights of the training chapters")
-    p.add_argument("--tiles", nargs="+", required=True)
+    p.add_argument("--targets", nargs="+", required=True, help="the training chapters' grid targets (targets h5)")
     p.add_argument("--step", type=int, required=True)
     p.add_argument("--rule", required=True)
     p.add_argument("--lam", type=float, required=True)
@@ -476,6 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="colourise pages that are already in colour too "
                                                         "(default: copy them as they are)")
     p.add_argument("--viewer", action="store_true", help="write viewer.html: B&W and colour page side by side")
+    p.add_argument("--scale", type=float, help="the pages are drawn this many times larger than the training pages "
+                                               "(2: scanned at twice the resolution); default: measured on each page "
+                                               "by its screentones where the model records the training scale")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=cmd_colorize)

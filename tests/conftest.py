@@ -130,9 +130,10 @@ USER_RECORD = {"strategy": "tiles", "decode": "annealed_mean", "temperature": 0.
                "abstain": False, "output": "color"}
 
 
-def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0):
+def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0, scale_reference=None):
     """A classification head on the random backbone's layer 3 (64 channels, 8x8 grid), saved as a model.pt as the
-    main run exports it (features, centres as a tensor, tiling, the colourising record); returns ``path``."""
+    main run exports it (features, centres as a tensor, tiling, the colourising record, and the training prints'
+    screen profile when ``scale_reference`` is given); returns ``path``."""
     torch.manual_seed(seed)
     centers = bin_centers(20, "gamut")
     head = build_model("classification", in_channels=64, n_bins=len(centers), widths=(8,), kernel=1, context=0)
@@ -143,6 +144,8 @@ def write_user_model(path, colorize=USER_RECORD, tiling=None, seed=0):
             "tiling": tiling or {"canvas": 448, "tile": 224}}
     if colorize is not None:
         meta["colorize"] = dict(colorize)
+    if scale_reference is not None:
+        meta["scale_reference"] = torch.as_tensor(np.asarray(scale_reference, np.float32))
     torch.save({"state_dict": head.state_dict(), "meta": meta}, path)
     return path
 

@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..data.pages import PageError
+from ..features.scale import SCALE_RANGE, SCALE_TOLERANCE, estimate_scale, resize_by_scale
 from ..model.decode import METHODS
 from ..model.load import ModelError, load_model, model_path
 from .batch import BatchResult, CbzSink, PageSource, collect_pages, natural_key, open_sink, run_batch
@@ -113,10 +115,15 @@ class PageColorizer:
 
     ``hints``: a `ChapterHints` applied to every page; ``hinted``: the grey pages' keys (`_page_key`) -> their
     names, so that a page's own scribbles are found when the batch hands it over by its pixels alone.
+
+    A model that records the training prints' screen profile (``meta["scale_reference"]``) has every page measured
+    first (`features.scale.estimate_scale`): a page drawn at another scale is coloured resized to the training
+    scale, and its colours are laid back onto the page as given (its own line art and regions). ``scales`` holds
+    each page's measured scale, None where no screentone could measure it (the page is then coloured as given).
     """
 
     def __init__(self, head: torch.nn.Module, meta: dict, settings: Settings, device: str = "auto",
-                 batch_size: int = 16):
+                 batch_size: int = 16, scale: float | None = None):
         from ..features.backbone import Hypercolumns  # torchvision only once a model is loaded
         from ..features.device import resolve_device
 
@@ -132,6 +139,19 @@ class PageColorizer:
         self.abstention = meta.get("abstain") if settings.abstain and classifier else None
         self.hints: ChapterHints | None = None
         self.hinted: dict[bytes, str] = {}
+        reference = meta.get("scale_reference")
+        self.scale_reference = None if reference is None else np.asarray(reference, np.float32)
+        self.scale, self.scales = scale, []
+
+    def at_training_scale(self, gray: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """(the page resized to the training scale, its scale: the given one, else measured; None: not
+        measurable, the page kept as given)."""
+        if self.scale is not None:
+            return resize_by_scale(gray, self.scale), self.scale
+        if self.scale_reference is None:
+            return gray, 1.0
+        scale = estimate_scale(gray, self.scale_reference)
+        return (gray, None) if scale is None else (resize_by_scale(gray, scale), scale)
 
     def plan(self, gray: np.ndarray) -> CropPlan:
         s = self.settings
@@ -178,17 +198,26 @@ class PageColorizer:
 
     def page_regions(self, gray: np.ndarray) -> PageRegions:
         """The page's regions with what the model predicts for each (for hints)."""
-        p = self.predict(gray, with_probs=True)
-        return page_regions(gray, p.boxes, p.inner, p.tile, p.probs, p.regions)
+        page, _ = self.at_training_scale(gray)
+        p = self.predict(page, with_probs=True)
+        return page_regions(page, p.boxes, p.inner, p.tile, p.probs, p.regions)
 
     def __call__(self, gray: np.ndarray) -> np.ndarray:
-        p = self.predict(gray, with_probs=self.hints is not None)
+        page, scale = self.at_training_scale(gray)
+        self.scales.append(scale)
+        p = self.predict(page, with_probs=self.hints is not None)
         colour = p.lab.shape[-1] == 3 and self.settings.output == "color"
         lab = region_means(p.lab, p.regions[0]) if colour else np.ascontiguousarray(p.lab[..., -2:])
         if self.hints is not None:
-            regions = page_regions(gray, p.boxes, p.inner, p.tile, p.probs, p.regions)
+            regions = page_regions(page, p.boxes, p.inner, p.tile, p.probs, p.regions)
             lab = self.hints.recolor(lab, regions, self.hints.assign(regions, self.hinted.get(_page_key(gray))))
-        return compose_color(gray, p.lineart, lab) if colour else to_rgb(gray, lab)
+        lineart = p.lineart
+        if page.shape != gray.shape:  # back onto the page as given, with its own line art and regions
+            lab = cv2.resize(lab, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+            lineart = extract_lineart(gray)
+            if colour:
+                lab = region_means(lab, line_regions(gray, lineart.lines)[0])
+        return compose_color(gray, lineart, lab) if colour else to_rgb(gray, lab)
 
 
 # ---------------------------------------------------------------- the command
@@ -204,6 +233,17 @@ class _ScaleNotes(logging.Filter):
         if self.count == 1:
             record.msg = "warning: " + record.msg + " (every larger page is scaled alike; counted at the end)"
         return self.count == 1
+
+
+def _scale_notes(scales: Sequence[float | None], result: BatchResult) -> None:
+    """Report the pages brought to the training scale and those whose scale could not be measured."""
+    rescaled = [s for s in scales if s is not None and abs(s - 1.0) >= SCALE_TOLERANCE]
+    if rescaled:
+        result.notes[f"drawn {min(rescaled):.2f}-{max(rescaled):.2f} times the training pages' scale, coloured "
+                     "resized to it"] = [f"{len(rescaled)} page(s)"]
+    unmeasured = sum(s is None for s in scales)
+    if unmeasured:
+        result.notes["no screentone to measure the scale by: coloured at the size given"] = [f"{unmeasured} page(s)"]
 
 
 def _learn_hints(colorizer: PageColorizer, scribbles: Sequence[Scribble], sources: Sequence[PageSource],
@@ -251,19 +291,23 @@ def _viewer_pages(sources: Sequence[PageSource], result: BatchResult, sink) -> t
 def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | Path, *, strategy: str | None = None,
                    decode: str | None = None, temperature: float | None = None, canvas: int | None = None,
                    tile: int | None = None, overlap_stride: int | None = None, abstain: bool | None = None,
-                   output: str | None = None, device: str = "auto",
+                   output: str | None = None, device: str = "auto", scale: float | None = None,
                    force: bool = False, hints: str | Path | None = None,
                    viewer: Callable[[Path, list, str], Path] | None = None, progress: bool = True) -> BatchResult:
     """Colourise the pages of ``inputs`` (image files, folders, CBZ/ZIP archives) into ``out`` (a folder, or a CBZ
     when it ends in .cbz) with ``model`` (a model.pt or a results folder holding one); returns what was done.
 
-    Settings left None come from the model's record (`model_settings`). ``force`` colourises pages already in
+    Settings left None come from the model's record (`model_settings`). ``scale``: the pages are drawn that many
+    times larger than the training pages (default: measured per page, `PageColorizer`). ``force`` colourises pages already in
     colour too; ``hints`` is a hints file or overlay folder (`colorize.hints`); ``viewer``, a function like
     `report.viewer.write_viewer` (html path, page entries, title), writes viewer.html (module docstring).
     Raises PageError / ModelError (one line each, nothing written) for bad inputs, output, hints or model, and
     `batch.BatchInterrupted` on Ctrl-C (finished pages are kept: rerun to resume).
     """
     log = (lambda line: print(line, file=sys.stderr)) if progress else (lambda line: None)
+    if scale is not None and not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        raise PageError(f"--scale {scale:g}: must lie in [{SCALE_RANGE[0]:g}, {SCALE_RANGE[1]:g}] (the pages' size "
+                        "over the training pages')")
     sources = collect_pages(inputs)
     sink = open_sink(out, sources)
     scribbles = []
@@ -282,7 +326,10 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
                               tile=tile, overlap_stride=overlap_stride, abstain=abstain, output=output)
     log(f"{path}: {meta['kind']}-{meta.get('optimizer', '?')}, strategy {settings.strategy}, {settings.decode} "
         f"(T = {settings.temperature:g}), canvas {settings.canvas}, tile {settings.tile}, output {settings.output}")
-    colorizer = PageColorizer(head, meta, settings, device)
+    colorizer = PageColorizer(head, meta, settings, device, scale=scale)
+    if scale is None and colorizer.scale_reference is None:
+        log(f"{path}: the model records no training scale (its training prints show no regular screen ruling): "
+            "pages are coloured at the size given; --scale S resizes pages drawn S times larger")
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     tiling_log = logging.getLogger("mangacolor.kernels.tiling")
@@ -298,6 +345,7 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     if notes.count:
         result.notes[f"larger than the {settings.canvas}x{settings.canvas} canvas, scaled down to fit"] = \
             [f"{notes.count} page(s)"]
+    _scale_notes(colorizer.scales, result)
     if viewer is not None and (result.written or result.skipped or result.copied):
         folder, entries = _viewer_pages(sources, result, sink)
         title = f"mangacolor: {', '.join(Path(p).name for p in inputs)}"

@@ -51,24 +51,33 @@ def tile_fill_lightness(color_tiles: np.ndarray, grid: int) -> np.ndarray:
     return np.where(share >= MIN_FILL, fill_mean, _area(light, grid)).astype(np.float32)
 
 
-def write_bins(tiles_paths: list[str | Path], out: str | Path, step: int = 10, rule: str = "gamut",
-               lam: float = 0.5, subsample: int = 2) -> None:
-    """Bin centres, the empirical prior of the training chapters' colours and the rebalancing weights -> npz."""
+def write_bins(targets_paths: list[str | Path], out: str | Path, step: int = 10, rule: str = "gamut",
+               lam: float = 0.5) -> None:
+    """Bin centres, the empirical prior of the training chapters' colours and the rebalancing weights -> npz.
+
+    The prior is counted on the grid targets (``write_targets``: ab area-averaged over each cell), the very
+    values the classifier's loss sees through ``write_labels``: averaging moves mass from saturated pixels to
+    the blends between them, which a prior of full-resolution pixels would miss."""
     quantizer = ABQuantizer(step, rule)
     q = len(quantizer.centers)
     counts = np.zeros(q, np.int64)
-    for path in tiles_paths:
-        for color in _color_batches(path, f"bins {Path(path).stem}"):
-            hard = quantizer.hard(tile_ab(color[:, ::subsample, ::subsample]))
-            counts += np.bincount(hard.ravel(), minlength=q)
+    grids = set()
+    for path in targets_paths:
+        with h5py.File(path, "r") as f:
+            ab, grids = f["ab"], grids | {int(f.attrs["grid"])}
+            for start in tqdm(range(0, len(ab), BATCH), desc=f"bins {Path(path).stem}", unit="batch"):
+                hard = quantizer.hard(ab[start:start + BATCH].astype(np.float32))
+                counts += np.bincount(hard.ravel(), minlength=q)
+    if len(grids) > 1:
+        raise ValueError(f"targets files of different grids {sorted(grids)}: {[str(p) for p in targets_paths]}")
     prior = empirical_prior(counts, quantizer.centers)
     weights = rebalance_weights(prior, lam)
     with atomic_path(out) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, centers=quantizer.centers, prior=prior, weights=weights, counts=counts,
-                     step=step, rule=rule, lam=lam)
+                     step=step, rule=rule, lam=lam, grid=grids.pop())
     used = int((counts > 0).sum())
-    print(f"{out}: {q} bins (rule {rule}, step {step}), {used} used by the training chapters")
+    print(f"{out}: {q} bins (rule {rule}, step {step}), {used} used by the training chapters' grid targets")
 
 
 def load_bins(path: str | Path) -> dict:

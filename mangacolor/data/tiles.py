@@ -64,3 +64,27 @@ def read_tiles(tiles_paths: list[str | Path], indices: np.ndarray) -> tuple[np.n
             color.append(files[k]["color"][j])
         tile = files[0]["gray"].shape[1] if files else 0
     return (np.array(gray, np.uint8).reshape(-1, tile, tile), np.array(color, np.uint8).reshape(-1, tile, tile, 3))
+
+
+def read_prints(tiles_path: str | Path, limit: int) -> list[np.ndarray]:
+    """Up to ``limit`` B&W prints of a tiles file, reassembled from their tiles: each print's canvas cropped to the
+    box of its non-black pixels (the page; the black canvas around it dropped), grey (H, W) uint8, in file order.
+
+    A print's tiles are stored together in grid order, so a new print starts where the page index changes or a
+    grid position (row, column) comes back."""
+    prints = []
+    with h5py.File(tiles_path, "r") as f:
+        canvas, tile = int(f.attrs["canvas"]), f["gray"].shape[1]
+        page, pos = f["page"][()], f["pos"][()]
+        starts = [0] + [i for i in range(1, len(page))
+                        if page[i] != page[i - 1] or tuple(pos[i]) <= tuple(pos[i - 1])] + [len(page)]
+        for a, b in zip(starts[:-1], starts[1:]):
+            if len(prints) == limit:
+                break
+            board = np.zeros((canvas, canvas), np.uint8)
+            for (row, col), t in zip(pos[a:b], f["gray"][a:b]):  # grid positions
+                board[row * tile:(row + 1) * tile, col * tile:(col + 1) * tile] = t
+            rows, cols = np.flatnonzero(board.any(1)), np.flatnonzero(board.any(0))
+            if len(rows):
+                prints.append(board[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy())
+    return prints

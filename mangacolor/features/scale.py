@@ -142,18 +142,24 @@ def to_reference_scale(gray: np.ndarray, reference: np.ndarray | None) -> tuple[
     """(page resized to the reference's scale, the page's scale): a grey page (H, W) uint8 in, the same out.
 
     No reference, or a scale within SCALE_TOLERANCE of 1: the page itself and 1.0. No measurable screen: the page
-    itself and 1.0, with a warning. Otherwise the page resized by 1 / scale (area averaging when shrinking).
+    itself and 1.0, with a warning. Otherwise the page resized by 1 / scale (`resize_by_scale`).
     """
     gray = check_page(gray)
     if reference is None:
         return gray, 1.0
     scale = estimate_scale(gray, reference)
     if scale is None:
-        warnings.warn(f"page {gray.shape[0]}x{gray.shape[1]}: no screentone to measure its scale by; "
-                      "colourising it at the training scale (1.0)", stacklevel=2)
+        warnings.warn(f"page {gray.shape[1]}x{gray.shape[0]} (width x height): no screentone to measure its scale "
+                      "by; colourising it at the training scale (1.0)", stacklevel=2)
         return gray, 1.0
+    return resize_by_scale(gray, scale), (1.0 if abs(scale - 1.0) < SCALE_TOLERANCE else scale)
+
+
+def resize_by_scale(gray: np.ndarray, scale: float) -> np.ndarray:
+    """A page drawn ``scale`` times larger than the training pages, resized by 1 / scale (area averaging when
+    shrinking); the page itself within SCALE_TOLERANCE of 1."""
     if abs(scale - 1.0) < SCALE_TOLERANCE:
-        return gray, 1.0
+        return gray
     h, w = gray.shape
     size = (max(1, round(w / scale)), max(1, round(h / scale)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR), scale
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR)

@@ -8,6 +8,8 @@ reads from ``meta``:
 - the head: ``kind``, ``in_channels``, ``n_bins``, ``widths``, ``kernel``, ``context``, ``grid``;
 - ``centers``: (Q, 2) ab bin centres; ``features``: the backbone (weights, layers, grid, precision, ...);
 - ``tiling``: ``{"canvas", "tile"}`` the pages were tiled with for training;
+- ``scale_reference`` (where the training prints show screentones): their mean screen profile
+  (`features.scale.reference_profile`), by which ``mangacolor colorize`` brings pages to the training scale;
 - ``colorize`` (in the model the main run exports beside its report, ``results/<chapter>/model.pt``): the
   defaults of ``mangacolor colorize``: ``strategy``, ``decode``, ``temperature``, ``overlap_stride``, ``abstain``.
 """

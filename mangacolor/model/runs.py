@@ -1,6 +1,7 @@
 """What a training run records beside its head, so a model file is usable on its own (`mangacolor colorize`)
-and its figures are self-contained: the backbone settings, the bin centres, the tiling and the sample tiles' images;
-and the model the main run exports beside its report, which adds the colourising defaults."""
+and its figures are self-contained: the backbone settings, the bin centres, the tiling, the training pages' screen
+profile (``scale_reference``: pages scanned at another resolution are brought to the training scale) and the sample
+tiles' images; and the model the main run exports beside its report, which adds the colourising defaults."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,12 +11,15 @@ import numpy as np
 import torch
 
 from ..io import atomic_path
-from ..data.tiles import read_tiles
+from ..data.tiles import read_prints, read_tiles
+from ..features.scale import reference_profile
 from .decode import METHODS
 from .load import model_path, read_model_file
 
 FEATURE_KEYS = ("weights", "layers", "grid", "precision", "weights_sha256", "weights_seed")
 COLORIZE_KEYS = ("strategy", "decode", "temperature", "overlap_stride", "abstain", "output")
+#: Training prints per chapter the scale reference is measured on.
+SCALE_PRINTS = 4
 
 
 def _plain(value):
@@ -28,8 +32,9 @@ def _plain(value):
 
 
 def annotate_run(out_dir: str | Path, features_path: str | Path, tiles_paths: list, centers: np.ndarray) -> None:
-    """Add backbone settings, bin centres (float32 tensor) and tiling (canvas, tile) to ``model.pt``'s metadata,
-    and sample images to ``samples.npz``."""
+    """Add backbone settings, bin centres (float32 tensor), tiling (canvas, tile) and the scale reference (the
+    mean screen profile of SCALE_PRINTS prints per training chapter, float32 tensor; left out, with a note, when
+    the prints show no screentone) to ``model.pt``'s metadata, and sample images to ``samples.npz``."""
     out_dir = Path(out_dir)
     with h5py.File(features_path, "r") as f:
         features = {k: _plain(f.attrs[k]) for k in FEATURE_KEYS if k in f.attrs}
@@ -37,6 +42,11 @@ def annotate_run(out_dir: str | Path, features_path: str | Path, tiles_paths: li
         tiling = {"canvas": int(f.attrs["canvas"]), "tile": int(f.attrs["tile"])}
     saved = read_model_file(out_dir / "model.pt")
     saved["meta"].update(features=features, centers=torch.as_tensor(np.asarray(centers, np.float32)), tiling=tiling)
+    try:
+        prints = [page for path in tiles_paths for page in read_prints(path, SCALE_PRINTS)]
+        saved["meta"]["scale_reference"] = torch.from_numpy(reference_profile(prints))
+    except ValueError as exc:
+        print(f"{out_dir / 'model.pt'}: no scale reference recorded ({exc})")
     with atomic_path(out_dir / "model.pt") as tmp:
         torch.save(saved, tmp)
     with np.load(out_dir / "samples.npz") as z:

@@ -332,3 +332,47 @@ def test_models_lists_exported_and_trained_models_with_their_scores(tmp_path, us
     assert "0.683" in trained and "chapter1" in trained
     assert any("notes/model.pt" in line and "not a model" in line for line in lines)
     assert main(["models", str(tmp_path / "nothing")]) == 2
+
+
+# ---------------------------------------------------------------- pages at another scale than the training pages
+def test_a_page_scanned_larger_is_coloured_at_the_training_scale_and_reported(tmp_path, user_models, capsys,
+                                                                              monkeypatch):
+    import cv2
+
+    from mangacolor.data.synth import render_page
+    from mangacolor.features.scale import reference_profile
+
+    reference = reference_profile(render_page(2016, "ch3", i)[1] for i in range(2))
+    page = render_page(2016, "ch2", 0)[1]
+    h, w = page.shape
+    large = cv2.resize(page, (w * 3 // 2, h * 3 // 2), interpolation=cv2.INTER_LINEAR)  # scanned 1.5 times finer
+    head, meta = user.load_model(user_models.write(tmp_path / "scaled.pt", scale_reference=reference))
+    colorizer = user.PageColorizer(head, meta, user.model_settings(meta, "scaled.pt"), device="cpu")
+    seen = []  # the pages the model is run on
+    predict = colorizer.predict
+    monkeypatch.setattr(colorizer, "predict", lambda gray, with_probs: seen.append(gray.shape) or
+                        predict(gray, with_probs))
+    out = colorizer(large)
+    assert colorizer.scales[0] == pytest.approx(1.5, rel=0.04)
+    assert seen[0] == pytest.approx((h, w), abs=0.04 * h) and out.shape == large.shape + (3,)  # laid back on it
+    colorizer(page)
+    assert colorizer.scales[1] == pytest.approx(1.0, abs=0.05) and seen[1] == page.shape  # never resampled
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "large.png").write_bytes(png(large))
+    (src / "blank.png").write_bytes(png(np.full((300, 300), 255, np.uint8)))
+    assert colorize(src, "-o", tmp_path / "out", "--model", tmp_path / "scaled.pt") == 0
+    out = capsys.readouterr().out
+    assert "drawn 1.5" in out and "times the training pages' scale" in out and "1 page(s)" in out
+    assert "no screentone to measure the scale by" in out
+
+    # a model without a training scale: the user gives it, or is told pages are coloured as given
+    plain = user_models.write(tmp_path / "plain.pt")
+    assert colorize(src, "-o", tmp_path / "given", "--model", plain, "--scale", "1.5") == 0
+    assert "drawn 1.50-1.50 times the training pages' scale" in capsys.readouterr().out
+    assert colorize(src, "-o", tmp_path / "as-is", "--model", plain) == 0
+    assert "records no training scale" in capsys.readouterr().err
+    assert colorize(src, "-o", tmp_path / "bad", "--model", plain, "--scale", "0") == 2
+    one_line_error(capsys, "--scale 0")
+    assert not (tmp_path / "bad").exists()

@@ -174,7 +174,7 @@ def test_fixed_print_is_refused_for_a_users_colour_pages(tmp_path):
 
 def test_prints_are_written_and_tiled_with_their_page_index(tmp_path):
     from mangacolor.data.pages import synthetic_pages
-    from mangacolor.data.tiles import write_tiles
+    from mangacolor.data.tiles import read_prints, write_tiles
     import h5py
 
     out = tmp_path / "pages"
@@ -190,6 +190,20 @@ def test_prints_are_written_and_tiled_with_their_page_index(tmp_path):
     first = gray[page == 0]
     half = len(first) // 2  # both prints of page 0: the same tiles of the same colour page, printed differently
     assert len(first) % 2 == 0 and not np.array_equal(first[:half], first[half:])
+    prints = list(it_prints(out))
+    back = read_prints(tmp_path / "tiles.h5", 10)  # the prints reassembled from their tiles, canvas dropped
+    assert len(back) == 4
+    for got, want in zip(back, prints):
+        assert np.array_equal(got, want)
+    assert len(read_prints(tmp_path / "tiles.h5", 3)) == 3
+
+
+def it_prints(folder):
+    """Every print of a page folder, in order, grey (H, W) uint8 (pages that have a black frame are cropped alike)."""
+    _, pages = load_page_folder(folder, all_prints=True)
+    for _, bw in pages:
+        rows, cols = np.flatnonzero(bw.any(1)), np.flatnonzero(bw.any(0))
+        yield bw[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def test_gray_from_color_keeps_lightness():

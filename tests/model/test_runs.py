@@ -18,12 +18,33 @@ def run(tmp_path_factory, heads):
         f.attrs.update(weights="random", layers=np.array([3], np.int32), grid=np.int64(heads.G), precision="float32",
                        weights_sha256="", weights_seed=np.int64(0))
     tiles = d / "tiles.h5"
-    with h5py.File(tiles, "w") as f:
+    with h5py.File(tiles, "w") as f:  # blank prints: no screentone to record a scale reference by
         f["gray"] = np.zeros((24, 16, 16), np.uint8)
         f["color"] = np.zeros((24, 16, 16, 3), np.uint8)
+        f["page"], f["pos"] = np.arange(24), np.zeros((24, 2), np.int32)
         f.attrs.update(canvas=448, tile=224)
     annotate_run(d / "out", features, [tiles], heads.centers())
     return d / "out"
+
+
+def test_the_training_prints_screen_profile_is_recorded(tmp_path, heads, run, capsys):
+    from mangacolor.data.pages import synthetic_pages, write_page_folder
+    from mangacolor.data.synth import render_page
+    from mangacolor.data.tiles import write_tiles
+    from mangacolor.features.scale import estimate_scale
+
+    assert "scale_reference" not in torch.load(run / "model.pt", weights_only=True)["meta"]  # blank prints
+    pages = tmp_path / "pages"
+    # the fixed print (one ruling a series) carries a scale; the default's random rulings do not (README, Scale)
+    write_page_folder(synthetic_pages(2016, "ch2", 2, "fixed", n_prints=1, arc="series"), pages, progress=False)
+    write_tiles(pages, tmp_path / "tiles.h5", 1344, 224, True)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("model.pt", "samples.npz"):
+        (out / name).write_bytes((run / name).read_bytes())
+    annotate_run(out, run.parent / "features-a.h5", [tmp_path / "tiles.h5"], heads.centers())
+    reference = torch.load(out / "model.pt", weights_only=True)["meta"]["scale_reference"]
+    assert estimate_scale(render_page(2016, "ch3", 0)[1], reference.numpy()) == pytest.approx(1.0, abs=0.05)
 
 
 def test_annotated_model_loads_weights_only_with_plain_metadata(run, heads):

@@ -1,18 +1,18 @@
 # Stage 4: each chapter's grid-resolution ab (`targets`, bin-independent) and the tone-lookup baseline fitted on
-# them (colour from local tone alone, bin-independent); the ab bin grid, its empirical prior
-# over the training chapters and rebalancing weights; the soft-encoded labels. Paths of bins and labels carry the
-# bin grid (BT): a bin change starts there.
+# them (colour from local tone alone, bin-independent); the ab bin grid, its empirical prior over the training
+# chapters' grid targets (what the loss sees) and rebalancing weights; the soft-encoded labels. Paths of bins and
+# labels carry the bin grid (BT): a bin change starts there.
 
 
 rule bins:
     input:
-        expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        expand(f"{TARGETS}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
     output:
-        f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        BINS,
     log:
-        log_path(f"bins/{TT}/{BT}"),
+        log_path(f"bins/{TT}-g{GRID}/{BT}"),
     benchmark:
-        bench_path(f"bins/{TT}/{BT}")
+        bench_path(f"bins/{TT}-g{GRID}/{BT}")
     conda:
         ENV
     params:
@@ -21,7 +21,7 @@ rule bins:
         lam=config["bins"]["lambda"],
         train=TRAIN_CHAPTERS,
     shell:
-        "mangacolor bins --tiles {input} --step {params.step} --rule {params.rule} --lam {params.lam} "
+        "mangacolor bins --targets {input} --step {params.step} --rule {params.rule} --lam {params.lam} "
         "--out {output} 2>&1 | tee {log}"
 
 
@@ -45,7 +45,7 @@ rule targets:
 rule labels:
     input:
         targets=f"{TARGETS}/{{chapter}}.h5",
-        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        bins=BINS,
     output:
         f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
     log:

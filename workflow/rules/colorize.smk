@@ -36,7 +36,7 @@ rule colorize:
         crops=f"{FEAT_DENSE}/crops/{{chapter}}.h5",
         pages=f"{WORK}/pages/{{chapter}}",
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
-        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        bins=BINS,
     output:
         f"{RUN}/colorized/{{kind}}-{{opt}}/{{chapter}}.h5",
     log:

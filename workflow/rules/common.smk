@@ -15,6 +15,7 @@ FEAT = f"{WORK}/features/{TT}/{FT}"  # bin-independent; the chapters' tiles, sam
 FT_DENSE = feature_tag(config["features"], dense=True)
 FEAT_DENSE = f"{WORK}/features/{TT}/{FT_DENSE}"  # inference (crops) is always dense
 TARGETS = f"{WORK}/targets/{TT}-g{GRID}"  # bin-independent grid ab of the colour tiles
+BINS = f"{WORK}/bins/{TT}-g{GRID}/{BT}/bins.npz"  # the prior is counted on the grid targets the loss sees
 RUN = f"{WORK}/runs/{TT}/{FT}/{BT}"  # bin-dependent: the classifiers and everything evaluated with bins
 TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['tone_lookup']['max_cells']}.npz"
 REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly

@@ -5,7 +5,7 @@
 rule metrics:
     input:
         pages=f"{WORK}/pages/{{chapter}}",
-        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        bins=BINS,
         main=colorized(COLORIZE_MODEL),
         baseline=[colorized(BASELINE_MODEL)] if BASELINE_MODEL else [],
         tone_lookup=TONE_LOOKUP,
@@ -33,7 +33,7 @@ rule scores:
     input:
         features=f"{FEAT}/{{chapter}}.h5",
         labels=f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
-        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        bins=BINS,
         models=[f"{model_root(m)}/models/{m}/model.pt" for m in MODELS],
     output:
         f"{RUN}/scores/{{chapter}}.csv",

@@ -6,7 +6,7 @@ CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
 
 rule figure_bins:
     input:
-        f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        BINS,
     output:
         fig("bin_usage.png", "bin_usage", "Bins"),
     log:

@@ -39,7 +39,7 @@ rule train:
         features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
         labels=expand(f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
         tiles=expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
-        bins=f"{WORK}/bins/{TT}/{BT}/bins.npz",
+        bins=BINS,
     output:
         model=f"{RUN}/models/{{kind}}-{{opt}}/model.pt",
         history=f"{RUN}/models/{{kind}}-{{opt}}/history.csv",
