@@ -270,7 +270,9 @@ class Hypercolumns(nn.Module):
         self.layers = resolve_layers(layers)
         self.grid = int(grid)
         self.info = dict(convention)
-        self.features = features[: self.layers[-1] + 1]  # a Sequential slice shares the modules
+        # a Sequential slice shares the modules; weights and activations channels-last: oneDNN's (and cuDNN's)
+        # convolutions then run without reordering either between layers
+        self.features = features[: self.layers[-1] + 1].to(memory_format=torch.channels_last)
         self.channels = channels_for(self.layers)
         scale, mean, std = float(convention["scale"]), convention["mean"], convention["std"]
         # (x * scale - mean) / std == x * a + b
@@ -292,7 +294,6 @@ class Hypercolumns(nn.Module):
     def forward(self, gray: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
         """size: (rows, cols) of the output grid, (grid, grid) by default (a whole page passes its own)."""
         size = (self.grid, self.grid) if size is None else size
-        # channels-last: oneDNN's (and cuDNN's) convolutions then run without reordering between layers
         x = self.preprocess(gray).contiguous(memory_format=torch.channels_last)
         outs = []
         for i, module in enumerate(self.features):
