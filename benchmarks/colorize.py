@@ -2,8 +2,8 @@
 
 Each strategy runs in a fresh process (--repeats times, strategies alternating; the fastest run is kept, since
 other processes on a shared machine only ever slow a run down) on the same synthetic 1200 x 780 pages
-(random-weight VGG16 layers 8 and 15, grid 28, and a random classification head of the default shape), from the
-B&W page to ab per pixel: plan, VGG, head, decode, compose. Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its
+(random-weight VGG16 of config.yaml's layers and grid, and a random classification head of its shape; its tiling,
+overlap stride, decode and temperature), from the B&W page to ab per pixel: plan, VGG, head, decode, compose. Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its
 process, and the VGG GFLOP it spent (2 x the multiply-adds of every convolution, from the shapes actually run).
 The GEMM rate (float32 matmul of --gemm^3, best of 3) is measured in the same run, and
 limit_s = native GFLOP per page / GEMM GFLOP/s is the time the native pass would take at that rate.
@@ -30,10 +30,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import yaml  # noqa: E402
+
 STRATEGIES = ("tiles", "overlap", "native")
 SERIES, CHAPTER = 2016, "chapter1"
-LAYERS, GRID, CELL = (8, 15), 28, 8
-DECODE, TEMPERATURE = "annealed_mean", 0.38
+CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+FEATURES, TRAINING, TILING, COLORIZE = (CONFIG[k] for k in ("features", "training", "tiling", "colorize"))
+CELL = TILING["tile"] // FEATURES["grid"]
 
 
 def gemm_gflops(n: int, repeats: int = 3) -> float:
@@ -73,10 +76,11 @@ def build(threads: int):
     from mangacolor.model.heads import build_model
 
     torch.set_num_threads(threads)
-    extractor = Hypercolumns.from_weights("random", LAYERS, GRID)
-    centers = bin_centers(10, "gamut")
+    extractor = Hypercolumns.from_weights("random", FEATURES["layers"], FEATURES["grid"])
+    centers = bin_centers(CONFIG["bins"]["step"], CONFIG["bins"]["rule"])
     torch.manual_seed(0)
-    head = build_model("classification", extractor.channels, len(centers), [128, 128], 3, 256).eval()
+    head = build_model("classification", extractor.channels, len(centers), TRAINING["widths"], TRAINING["kernel"],
+                       TRAINING["context"]).eval()
     return extractor, head, centers
 
 
@@ -85,14 +89,15 @@ def colorize(strategy: str, bw: np.ndarray, extractor, head, centers) -> np.ndar
     if strategy == "native":
         from mangacolor.colorize.native import native_ab
 
-        return native_ab(extractor, head, bw, "classification", centers, DECODE, TEMPERATURE, cell=CELL)[0]
+        return native_ab(extractor, head, bw, "classification", centers, COLORIZE["decode"], COLORIZE["temperature"],
+                         cell=CELL)[0]
     from mangacolor.colorize.chapter import head_ab
     from mangacolor.colorize.strategies import compose, plan_crops
     from mangacolor.features.hypercolumns import compute
 
-    plan = plan_crops(bw, strategy, tile=224, canvas=1344, stride=112)
-    x = compute(extractor, plan.crops, batch_size=16, device="cpu")
-    ab = head_ab(head, {"kind": "classification"}, x, centers, DECODE, TEMPERATURE)
+    plan = plan_crops(bw, strategy, tile=TILING["tile"], canvas=TILING["canvas"], stride=COLORIZE["overlap_stride"])
+    x = compute(extractor, plan.crops, batch_size=FEATURES["batch_size"], device="cpu")
+    ab = head_ab(head, {"kind": "classification"}, x, centers, COLORIZE["decode"], COLORIZE["temperature"])
     return compose(bw, plan, ab)
 
 
@@ -126,7 +131,8 @@ def big_child(args) -> None:
     before = peak_rss_mb()
     counter = ConvCounter(extractor.features)
     t = time.perf_counter()
-    ab, _ = native_ab(extractor, head, page, "classification", centers, DECODE, TEMPERATURE, cell=CELL)
+    ab, _ = native_ab(extractor, head, page, "classification", centers, COLORIZE["decode"], COLORIZE["temperature"],
+                      cell=CELL)
     seconds = time.perf_counter() - t
     assert ab.shape == (h, w, 2)
     print(json.dumps({"size": [h, w], "s": seconds, "peak_rss_mb": peak_rss_mb(), "rss_before_mb": before,
