@@ -55,11 +55,11 @@ def write_input(path: Path, n: int, tile: int, chunk: int = 64) -> None:
 def build(args):
     import torch
 
-    from mangacolor.features.backbone import Hypercolumns
+    from mangacolor.features.backbone import LAYER_SETS, Hypercolumns
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    layers = args.layers if args.layers in ("default", "full") else [int(i) for i in args.layers.split(",")]
+    layers = args.layers if args.layers in LAYER_SETS else [int(i) for i in args.layers.split(",")]
     return Hypercolumns.from_weights(args.weights, layers=layers, grid=args.grid)
 
 
@@ -85,7 +85,8 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=224)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--grid", type=int, default=56)
-    ap.add_argument("--layers", default="default", help="default | full | comma-separated feature indices")
+    ap.add_argument("--layers", default="default",
+                    help="a name of LAYER_SETS (blog, default, full) or comma-separated feature indices")
     ap.add_argument("--weights", default="random", help="random | hed | imagenet | path")
     ap.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     ap.add_argument("--compression", default=None, choices=[None, "lzf", "gzip"])
