@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--grid", type=int, default=56)
     ap.add_argument("--layers", default="default",
-                    help="a name of LAYER_SETS (blog, default, full) or comma-separated feature indices")
+                    help="a name of LAYER_SETS (default, deep, full) or comma-separated feature indices")
     ap.add_argument("--weights", default="random", help="random | hed | imagenet | path")
     ap.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     ap.add_argument("--compression", default=None, choices=[None, "lzf", "gzip"])

@@ -24,7 +24,7 @@ def checked(config):
 
 def test_default_config_is_valid_and_complete():
     config = checked(DEFAULT)
-    assert config["bins"]["step"] == 10 and config["features"]["layers"] == [8, 15, 22]
+    assert config["bins"]["step"] == 10 and config["features"]["layers"] == [8, 15]
     assert set(config["test"]).isdisjoint(config["train"])
 
 

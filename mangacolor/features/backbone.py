@@ -34,9 +34,9 @@ CONVENTIONS = {
     "imagenet": {"bgr": False, "scale": 1.0 / 255.0, "mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)},
 }
 
-#: Named layer sets: the blog's relu2_2 + relu3_3, the pipeline's default (relu4_3 added: chosen on validation
-#: pages, README "Hypercolumn layers"; config.yaml features.layers) and HED's first four side outputs.
-LAYER_SETS = {"blog": (8, 15), "default": (8, 15, 22), "full": (3, 8, 15, 22)}
+#: Named layer sets: the blog's relu2_2 + relu3_3 (config.yaml's default), with relu4_3 added (best on validation
+#: pages, over the default run's time budget on 2 CPUs: README "Hypercolumn layers"), HED's first four side outputs.
+LAYER_SETS = {"default": (8, 15), "deep": (8, 15, 22), "full": (3, 8, 15, 22)}
 HED_SIDES = (3, 8, 15, 22, 29)  # ReLU outputs of conv1_2, conv2_2, conv3_3, conv4_3, conv5_3: HED's side outputs
 
 

@@ -179,7 +179,7 @@ def test_imagenet_weights_use_the_imagenet_convention(monkeypatch, tmp_path, ran
     assert torch.equal(features[0].weight, random_vgg[0][0].weight)
 
 
-@pytest.mark.parametrize("layers, channels", [("blog", 384), ("default", 896), ("full", 960), ((3,), 64), ((15, 29), 768)])
+@pytest.mark.parametrize("layers, channels", [("default", 384), ("deep", 896), ("full", 960), ((3,), 64), ((15, 29), 768)])
 def test_hypercolumn_shapes_and_channels(random_vgg, layers, channels):
     model = Hypercolumns(random_vgg[0], layers, grid=12, convention=random_vgg[1])
     assert channels_for(layers) == model.channels == channels
