@@ -40,14 +40,23 @@ def write_crops(pages_dir, out, model, strategies, overlap_stride: int, canvas: 
     cell = tile // model.grid
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         for i, (_, bw) in enumerate(tqdm(pages, total=len(rows), desc=f"crops {Path(out).stem}", unit="page")):
-            for strategy in strategies:
-                if strategy in NATIVE_STRATEGIES:
-                    continue
-                plan = plan_crops(bw, strategy, tile=tile, canvas=canvas, stride=overlap_stride)
-                group = f.create_group(f"{page_key(i)}/{strategy}")
+            plans = [plan_crops(bw, s, tile=tile, canvas=canvas, stride=overlap_stride)
+                     for s in strategies if s not in NATIVE_STRATEGIES]
+            # every canvas window once: the tiles' windows are among the overlapping tiles' (stride 224 vs 112)
+            windows: dict[tuple[int, int], int] = {}  # canvas origin -> row of its crop in crops
+            crops = []
+            for plan in plans:
+                for origin, crop in zip(map(tuple, plan.origins), plan.crops):
+                    if origin not in windows:
+                        windows[origin] = len(crops)
+                        crops.append(crop)
+            x_windows = compute(model, np.array(crops, np.uint8).reshape(-1, tile, tile), batch_size=batch_size,
+                                device=device, precision=precision).astype(np.float16)
+            for plan in plans:
+                group = f.create_group(f"{page_key(i)}/{plan.strategy}")
                 plan.save(group)
-                x = compute(model, plan.crops, batch_size=batch_size, device=device, precision=precision)
-                group.create_dataset("x", data=x.astype(np.float16), chunks=(1,) + x.shape[1:])
+                x = x_windows[[windows[tuple(o)] for o in plan.origins]]
+                group.create_dataset("x", data=x, chunks=(1,) + x_windows.shape[1:])
             if set(strategies) & set(NATIVE_STRATEGIES):
                 group = f.create_group(f"{page_key(i)}/native")
                 group.create_dataset("x", data=native_features(model, bw, device, cell))
