@@ -376,3 +376,16 @@ def test_a_page_scanned_larger_is_coloured_at_the_training_scale_and_reported(tm
     assert colorize(src, "-o", tmp_path / "bad", "--model", plain, "--scale", "0") == 2
     one_line_error(capsys, "--scale 0")
     assert not (tmp_path / "bad").exists()
+
+
+def test_colorize_honours_the_tiling_recorded_in_the_model(tmp_path, user_models, capsys, monkeypatch):
+    plans = []
+    real = user.plan_crops
+    monkeypatch.setattr(user, "plan_crops", lambda *a, **k: plans.append((k["canvas"], k["tile"])) or real(*a, **k))
+    src = folder_of(tmp_path, 1)
+    for tile in (224, 112):
+        model = user_models.write(tmp_path / f"m{tile}.pt", {**user_models.RECORD, "strategy": "tiles"},
+                                  tiling={"canvas": 448, "tile": tile})
+        assert colorize(src, "--model", model, "-o", tmp_path / f"out{tile}") == 0
+        assert f"canvas 448, tile {tile}" in capsys.readouterr().err
+    assert plans == [(448, 224), (448, 112)]
