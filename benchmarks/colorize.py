@@ -3,8 +3,9 @@
 Each strategy runs in a fresh process (--repeats times, strategies alternating; the fastest run is kept, since
 other processes on a shared machine only ever slow a run down) on the same synthetic 1200 x 780 pages
 (random-weight VGG16 of config.yaml's layers and grid, and a random classification head of its shape; its tiling,
-overlap stride, decode and temperature), from the B&W page to ab per pixel: plan, VGG, head, decode, compose. Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its
-process, and the VGG GFLOP it spent (2 x the multiply-adds of every convolution, from the shapes actually run).
+overlap stride, decode and temperature), from the B&W page to ab per pixel: plan, VGG, head, decode, compose.
+Per strategy: seconds per page (mean over the pages, after a warm-up), peak RSS of its process, and the VGG GFLOP
+it spent (2 x the multiply-adds of every convolution, from the shapes actually run).
 The GEMM rate (float32 matmul of --gemm^3, best of 3) is measured in the same run, and
 limit_s = native GFLOP per page / GEMM GFLOP/s is the time the native pass would take at that rate.
 

@@ -298,8 +298,8 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     when it ends in .cbz) with ``model`` (a model.pt or a results folder holding one); returns what was done.
 
     Settings left None come from the model's record (`model_settings`). ``scale``: the pages are drawn that many
-    times larger than the training pages (default: measured per page, `PageColorizer`). ``force`` colourises pages already in
-    colour too; ``hints`` is a hints file or overlay folder (`colorize.hints`); ``viewer``, a function like
+    times larger than the training pages (default: measured per page, `PageColorizer`). ``force`` colourises pages
+    already in colour too; ``hints`` is a hints file or overlay folder (`colorize.hints`); ``viewer``, a function like
     `report.viewer.write_viewer` (html path, page entries, title), writes viewer.html (module docstring).
     Raises PageError / ModelError (one line each, nothing written) for bad inputs, output, hints or model, and
     `batch.BatchInterrupted` on Ctrl-C (finished pages are kept: rerun to resume).
