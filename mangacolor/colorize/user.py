@@ -235,7 +235,7 @@ class _ScaleNotes(logging.Filter):
         return self.count == 1
 
 
-def _scale_notes(scales: Sequence[float | None], result: BatchResult) -> None:
+def _training_scale_notes(scales: Sequence[float | None], result: BatchResult) -> None:
     """Report the pages brought to the training scale and those whose scale could not be measured."""
     rescaled = [s for s in scales if s is not None and abs(s - 1.0) >= SCALE_TOLERANCE]
     if rescaled:
@@ -345,7 +345,7 @@ def colorize_pages(inputs: Sequence[str | Path], model: str | Path, out: str | P
     if notes.count:
         result.notes[f"larger than the {settings.canvas}x{settings.canvas} canvas, scaled down to fit"] = \
             [f"{notes.count} page(s)"]
-    _scale_notes(colorizer.scales, result)
+    _training_scale_notes(colorizer.scales, result)
     if viewer is not None and (result.written or result.skipped or result.copied):
         folder, entries = _viewer_pages(sources, result, sink)
         title = f"mangacolor: {', '.join(Path(p).name for p in inputs)}"

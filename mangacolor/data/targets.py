@@ -64,7 +64,8 @@ def write_bins(targets_paths: list[str | Path], out: str | Path, step: int = 10,
     grids = set()
     for path in targets_paths:
         with h5py.File(path, "r") as f:
-            ab, grids = f["ab"], grids | {int(f.attrs["grid"])}
+            ab = f["ab"]
+            grids.add(int(f.attrs["grid"]))
             for start in tqdm(range(0, len(ab), BATCH), desc=f"bins {Path(path).stem}", unit="batch"):
                 hard = quantizer.hard(ab[start:start + BATCH].astype(np.float32))
                 counts += np.bincount(hard.ravel(), minlength=q)
