@@ -8,9 +8,12 @@ so lines stay as dark as printed and their anti-aliased edges stay soft. Edges: 
 in the pixel ring just outside its mask; a ring pixel is printed with its grey only where that grey is
 between paper and ink (a full-ink ring pixel beside a line is a screen dot and gets its colour).
 
-Solid areas (``LineArt.solid``) are ink that the colour edition may recolour: where the predicted lightness
-is at least ``SOLID_COLOUR_L`` (a sound effect predicted bright red) the area takes its colour; where it is
-darker (black hair) it stays ink. Screens are neither: their dots disappear under the flat colour.
+Solid areas (``LineArt.solid``) are ink that the colour edition may recolour (a red sound effect) or keep
+(black hair, lettering). Each connected solid area is decided once, on its mean predicted colour: it takes that
+colour when it is light (L at least ``SOLID_COLOUR_L``) *and* coloured (chroma at least ``SOLID_COLOUR_C``);
+otherwise it stays ink, as printed. A model unsure of a solid predicts a pale neutral for it, and a grey patch
+where the print has black is worse than the black. Screens are neither: their dots disappear under the flat
+colour.
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ import numpy as np
 from ..kernels.lab import lab_to_rgb
 from .lineart import LineArt, page_levels
 
-SOLID_COLOUR_L = 35.0  # Lab L from which a solid area's predicted colour replaces its ink
+SOLID_COLOUR_L = 35.0  # Lab L from which a solid area's predicted colour may replace its ink ...
+SOLID_COLOUR_C = 10.0  # ... if its chroma (a*b* distance from grey) is at least this
 RING_INK = 0.9  # a ring pixel at least this dark (0 paper .. 1 ink) is a screen dot, not a line's edge
 
 
@@ -44,8 +48,21 @@ def compose_color(print_gray: np.ndarray, lineart: LineArt, region_lab: np.ndarr
     dark = np.clip((paper - g.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0)
     ring = cv2.dilate(lineart.lines.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~lineart.lines
     inked = lineart.lines | (ring & (dark < RING_INK))
-    stays_ink = lineart.solid & (lab[..., 0] < SOLID_COLOUR_L)
-    inked |= stays_ink
+    inked |= lineart.solid & ~recoloured_solids(lineart.solid, lab)
 
     factor = np.where(inked, keep, 1.0)[..., None]
     return np.round(255.0 * colour * factor).astype(np.uint8)
+
+
+def recoloured_solids(solid: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """bool (H, W): the pixels of the solid areas (``solid`` bool (H, W), 8-connected areas) whose mean predicted
+    colour (``lab`` float32 (H, W, 3)) is light and coloured enough to replace their ink (module docstring)."""
+    n, areas = cv2.connectedComponents(solid.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros(solid.shape, bool)
+    flat = areas.ravel()
+    count = np.maximum(np.bincount(flat, minlength=n), 1)
+    mean = [np.bincount(flat, weights=lab[..., c].ravel(), minlength=n) / count for c in range(3)]
+    takes = (mean[0] >= SOLID_COLOUR_L) & (np.hypot(mean[1], mean[2]) >= SOLID_COLOUR_C)
+    takes[0] = False
+    return takes[areas]

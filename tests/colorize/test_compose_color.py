@@ -1,9 +1,9 @@
 """Composition over flat colours: ink stays as dark as printed, screen dots give way to their region's flat
-colour, solid ink takes a bright predicted colour and keeps a dark one."""
+colour, solid ink takes a bright, coloured prediction and keeps a dark or neutral one, area by area."""
 import numpy as np
 import pytest
 
-from mangacolor.colorize.compose_color import compose_color
+from mangacolor.colorize.compose_color import SOLID_COLOUR_C, SOLID_COLOUR_L, compose_color, recoloured_solids
 from mangacolor.colorize.lineart import LineArt, extract_lineart
 from mangacolor.data.printing import Sheet, potential
 from mangacolor.kernels.lab import rgb_to_lab
@@ -55,6 +55,32 @@ def test_solid_ink_takes_a_bright_colour_and_keeps_a_dark_one():
     sfx = rgb[80:100, 25:45].reshape(-1, 3)
     assert (sfx == np.array(RED)).all()  # recoloured like a colour edition's sound effect
     assert rgb[80:100, 105:135].max() <= 5  # hair predicted near-black stays ink
+
+
+def test_solid_ink_predicted_pale_grey_stays_ink():
+    """A model unsure of a solid predicts a light neutral for it: the print's black is kept, not a grey patch."""
+    g, art, lab = drawn_print()
+    lab[75:105, 20:50] = lab_of((170, 168, 172))  # light (L about 69) but chroma under SOLID_COLOUR_C
+    rgb = compose_color(g, art, lab)
+    assert rgb[80:100, 25:45].max() <= 5
+
+
+def test_each_solid_area_is_decided_once_on_its_mean_colour():
+    solid = np.zeros((20, 40), bool)
+    solid[2:18, 2:18] = True  # area A: three quarters red, a quarter dark
+    solid[2:18, 22:38] = True  # area B: a quarter red, three quarters dark
+    lab = np.zeros((20, 40, 3), np.float32)
+    red = lab_of(RED)
+    lab[2:14, 2:18] = red
+    lab[2:6, 22:38] = red
+    lab[14:18, 2:18] = lab[6:18, 22:38] = (15.0, 0.0, 0.0)
+    mean_a = (0.75 * red[0] + 0.25 * 15.0, 0.75 * np.hypot(red[1], red[2]))
+    assert mean_a[0] >= SOLID_COLOUR_L and mean_a[1] >= SOLID_COLOUR_C  # the fixture is what it says
+    takes = recoloured_solids(solid, lab)
+    assert takes[2:18, 2:18].all()  # the dark quarter of A goes with its area
+    assert not takes[2:18, 22:38].any()  # B's mean is dark: all of it stays ink, its red quarter too
+    assert not takes[~solid].any()
+    assert not recoloured_solids(np.zeros((5, 5), bool), np.zeros((5, 5, 3), np.float32)).any()
 
 
 def test_antialiased_edge_keeps_its_grey_and_a_dot_beside_a_line_does_not():
