@@ -19,7 +19,8 @@ so a faded scan with grey ink reads like a crisp one. It is trained on the synth
 (``colorize.lineart_train``) printed by the print model (random screens of every kind, angle and ruling per page,
 shading across borders), by the palette's fixed screens at random angles and rulings, and as pure line art,
 with scan degradations (grey levels, blur, noise, JPEG), against the series' true ink layer. The weights ship
-with the package (``lineart_net.npz``, checked by SHA-256 on load).
+with the package (``lineart_net.npz``, checked by SHA-256 on load). Dark pixels touching a stroke the network
+found join it (``with_stroke_edges``): its strokes come out a pixel thin on their soft edges.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -45,6 +47,8 @@ WEIGHTS_SHA256 = "4383c92b1015676cc32a7a57561fee77ecefc6fcada249f0490bf456daf4ff
 
 PAPER_PERCENTILE, INK_PERCENTILE = 99.0, 0.5  # page levels: the grey of paper and of full ink
 MIN_CONTRAST = 32.0  # grey levels between paper and ink below which a page is blank (no line art)
+STROKE_EDGE_DARKNESS = 0.5  # a pixel this dark (``darkness``) beside a stroke is part of the stroke ...
+STROKE_EDGE_NEIGHBOURS = 3  # ... when at least this many of its 8 neighbours are stroke (a dot at a corner has fewer)
 
 
 @dataclass(frozen=True)
@@ -140,17 +144,28 @@ def _shipped_net() -> LineNet:
     return load_linenet()[0]
 
 
-def classify(print_gray: np.ndarray, net: LineNet | None = None) -> np.ndarray:
-    """Class of every pixel of a print, uint8 (H, W): 0 paper or screen, 1 line, 2 solid (CLASSES).
-    ``net``: a LineNet (default: the shipped weights)."""
-    d = darkness(print_gray)
+def pixel_classes(dark: np.ndarray, net: LineNet | None = None) -> np.ndarray:
+    """The network's class of every pixel of a ``darkness`` map, uint8 (H, W): 0 paper or screen, 1 line,
+    2 solid (CLASSES). ``net``: a LineNet (default: the shipped weights)."""
     net = _shipped_net() if net is None else net
     with torch.inference_mode():
-        scores = net(torch.from_numpy(d)[None, None])
+        scores = net(torch.from_numpy(dark)[None, None])
     return scores[0].argmax(0).numpy().astype(np.uint8)
 
 
 def extract_lineart(print_gray: np.ndarray, net: LineNet | None = None) -> LineArt:
-    """Line art of a B&W print (uint8 (H, W), 0 ink .. 255 paper, any paper and ink level): see ``LineArt``."""
-    cls = classify(_check_print(print_gray), net)
-    return LineArt(lines=cls == LINE, solid=cls == SOLID)
+    """Line art of a B&W print (uint8 (H, W), 0 ink .. 255 paper, any paper and ink level): see ``LineArt``;
+    the network's strokes with their soft edges (``with_stroke_edges``)."""
+    dark = darkness(_check_print(print_gray))
+    cls = pixel_classes(dark, net)
+    return LineArt(lines=with_stroke_edges(cls == LINE, cls == SOLID, dark), solid=cls == SOLID)
+
+
+def with_stroke_edges(lines: np.ndarray, solid: np.ndarray, dark: np.ndarray) -> np.ndarray:
+    """``lines`` grown by the pixels beside a stroke (at least STROKE_EDGE_NEIGHBOURS of their 8 neighbours
+    are line) that are at least STROKE_EDGE_DARKNESS dark and not solid: the network draws strokes a pixel thin
+    on their soft edges, which the colour page would otherwise paint over. Screen dots apart from strokes, and
+    most dots that only touch one, stay out."""
+    neighbours = cv2.filter2D(lines.astype(np.float32), -1, np.ones((3, 3), np.float32),
+                              borderType=cv2.BORDER_CONSTANT)
+    return lines | ((neighbours >= STROKE_EDGE_NEIGHBOURS) & (dark >= STROKE_EDGE_DARKNESS) & ~solid)
