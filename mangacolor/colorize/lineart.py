@@ -19,8 +19,9 @@ so a faded scan with grey ink reads like a crisp one. It is trained on the synth
 (``colorize.lineart_train``) printed by the print model (random screens of every kind, angle and ruling per page,
 shading across borders), by the palette's fixed screens at random angles and rulings, and as pure line art,
 with scan degradations (grey levels, blur, noise, JPEG), against the series' true ink layer. The weights ship
-with the package (``lineart_net.npz``, checked by SHA-256 on load). Dark pixels touching a stroke the network
-found join it (``with_stroke_edges``): its strokes come out a pixel thin on their soft edges.
+with the package (``lineart_net.npz``, checked by SHA-256 on load). Dark pixels beside a stroke the network
+found (three of their 8 neighbours on it) join it (``with_stroke_edges``): its strokes come out a pixel thin on
+their soft edges.
 """
 from __future__ import annotations
 
