@@ -12,19 +12,22 @@ Solid areas (``LineArt.solid``) are ink that the colour edition may recolour (a 
 (black hair, lettering). Each connected solid area is decided once, on its mean predicted colour: it takes that
 colour when it is light (L at least ``SOLID_COLOUR_L``) *and* coloured (chroma at least ``SOLID_COLOUR_C``);
 otherwise it stays ink, as printed. A model unsure of a solid predicts a pale neutral for it, and a grey patch
-where the print has black is worse than the black. Screens are neither: their dots disappear under the flat
-colour.
+where the print has black is worse than the black. A recoloured area keeps a band ``SOLID_OUTLINE`` px wide
+along its edge as ink: the colour edition keeps a sound effect's outline dark, and the line art ends where the
+solid begins. Screens are neither: their dots disappear under the flat colour.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from ..kernels.lab import lab_to_rgb
 from .lineart import LineArt, page_levels
 
 SOLID_COLOUR_L = 35.0  # Lab L from which a solid area's predicted colour may replace its ink ...
 SOLID_COLOUR_C = 10.0  # ... if its chroma (a*b* distance from grey) is at least this
+SOLID_OUTLINE = 2  # px: the band along a recoloured solid area's edge that stays ink (its outline)
 RING_INK = 0.9  # a ring pixel at least this dark (0 paper .. 1 ink) is a screen dot, not a line's edge
 
 
@@ -48,7 +51,9 @@ def compose_color(print_gray: np.ndarray, lineart: LineArt, region_lab: np.ndarr
     dark = np.clip((paper - g.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0)
     ring = cv2.dilate(lineart.lines.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~lineart.lines
     inked = lineart.lines | (ring & (dark < RING_INK))
-    inked |= lineart.solid & ~recoloured_solids(lineart.solid, lab)
+    recoloured = recoloured_solids(lineart.solid, lab)
+    inked |= lineart.solid & ~recoloured
+    inked |= recoloured & (ndimage.distance_transform_edt(lineart.solid) <= SOLID_OUTLINE)
 
     factor = np.where(inked, keep, 1.0)[..., None]
     return np.round(255.0 * colour * factor).astype(np.uint8)

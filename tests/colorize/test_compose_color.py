@@ -3,7 +3,8 @@ colour, solid ink takes a bright, coloured prediction and keeps a dark or neutra
 import numpy as np
 import pytest
 
-from mangacolor.colorize.compose_color import SOLID_COLOUR_C, SOLID_COLOUR_L, compose_color, recoloured_solids
+from mangacolor.colorize.compose_color import (SOLID_COLOUR_C, SOLID_COLOUR_L, SOLID_OUTLINE, compose_color,
+                                               recoloured_solids)
 from mangacolor.colorize.lineart import LineArt, extract_lineart
 from mangacolor.data.printing import Sheet, potential
 from mangacolor.kernels.lab import rgb_to_lab
@@ -55,6 +56,20 @@ def test_solid_ink_takes_a_bright_colour_and_keeps_a_dark_one():
     sfx = rgb[80:100, 25:45].reshape(-1, 3)
     assert (sfx == np.array(RED)).all()  # recoloured like a colour edition's sound effect
     assert rgb[80:100, 105:135].max() <= 5  # hair predicted near-black stays ink
+
+
+def test_a_recoloured_solid_keeps_its_outline_as_ink():
+    """The sound effect (rows 75-104, cols 20-49 solid) takes its colour inside; a band SOLID_OUTLINE px wide
+    along its edge stays as dark as printed, as a colour edition keeps a sound effect's outline."""
+    g, art, lab = drawn_print()
+    rgb = compose_color(g, art, lab)
+    b = SOLID_OUTLINE
+    assert b >= 1
+    band = np.zeros((H, W), bool)
+    band[75:105, 20:50] = True
+    band[75 + b:105 - b, 20 + b:50 - b] = False
+    assert rgb[band].max() <= 5
+    assert (rgb[75 + b:105 - b, 20 + b:50 - b].reshape(-1, 3) == np.array(RED)).all()
 
 
 def test_solid_ink_predicted_pale_grey_stays_ink():
