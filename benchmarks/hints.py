@@ -1,6 +1,6 @@
 """How far one colour hint carries over a chapter of the synthetic series, where every region's part is known.
 
-    python benchmarks/hints.py [--model results/chapter1] [--chapter chapter1] [--pages 4] [--oracle]
+    python benchmarks/hints.py [--model results/chapter1] [--chapter chapter1] [--pages 4] [--first-page 0] [--oracle]
 
 For every part of the palette seen on the hint page and on the others: one point hint (a colour the part never
 has) at the centre of the part's largest region on the hint page, then the chapter's hints applied to every page
@@ -12,7 +12,8 @@ The model is the one the main run exports (``results/chapter1/model.pt``: run ``
 results/chapter1`` first, or the reduced run of ``benchmarks/hints_small.yaml``), used with its recorded
 settings; the pages are printed as the run prints them (``--print``). ``--oracle`` replaces the model by the truth
 (each cell's true ab, soft-encoded on the model's bins): the ceiling of the rule and the regions with a perfect
-prediction. Prints one JSON object last.
+prediction. To calibrate, use pages the model never trained on from a training chapter (its pages past
+``chapters.X.pages``: ``--chapter ch4 --first-page 6``), never a test chapter. Prints one JSON object last.
 """
 import argparse
 import json
@@ -56,10 +57,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "results" / "chapter1"), help="model.pt or its folder")
     parser.add_argument("--chapter", default="chapter1", help="synthetic chapter (chapter1 is held out)")
-    parser.add_argument("--pages", type=int, default=4)
+    parser.add_argument("--pages", type=int, default=4, help="how many pages, from --first-page on")
+    parser.add_argument("--first-page", type=int, default=0, help="the first page's number in its chapter")
     parser.add_argument("--series-seed", type=int, default=2016)
     parser.add_argument("--print", default="screentone", dest="print_style", help="screentone | fixed")
-    parser.add_argument("--hint-page", type=int, default=0)
+    parser.add_argument("--hint-page", type=int, default=0, help="which of the pages (0: the first) is hinted")
     parser.add_argument("--oracle", action="store_true", help="the truth instead of the model's prediction")
     parser.add_argument("--sweep", type=lambda t: [float(v) for v in t.split(",")], default=[],
                         help="also measure at these match distances (calibrate on a training chapter, not chapter1)")
@@ -81,7 +83,7 @@ def main() -> None:
     settings = model_settings(meta, path, output="chroma")  # pages are not composed here: the form is moot
     colorizer = PageColorizer(head, meta, settings, device="cpu")
     pages, t0 = [], time.perf_counter()
-    for i in range(args.pages):
+    for i in range(args.first_page, args.first_page + args.pages):
         label, ink = render_layers(args.series_seed, args.chapter, i)
         color, gray = render_print(args.series_seed, args.chapter, i, args.print_style)
         if args.oracle:  # the truth on the overlap strategy's crops
@@ -134,7 +136,7 @@ def main() -> None:
     recalls = [s["recall"] for s in parts.values()]
     print(json.dumps({
         "model": str(path), "oracle": args.oracle, "chapter": args.chapter, "pages": args.pages,
-        "print": args.print_style, "hint_page": args.hint_page, "strategy": settings.strategy,
+        "print": args.print_style, "first_page": args.first_page, "hint_page": args.hint_page, "strategy": settings.strategy,
         "rule": {"match_distance": hints.MATCH_DISTANCE, "match_blur": hints.MATCH_BLUR,
                  "match_area": hints.MATCH_AREA, "min_region": hints.MIN_REGION},
         "parts": parts, "median_recall": round(float(np.median(recalls)), 4) if recalls else None,
