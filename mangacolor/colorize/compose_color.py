@@ -11,8 +11,8 @@ between paper and ink (a full-ink ring pixel beside a line is a screen dot and g
 Solid areas (``LineArt.solid``) are ink that the colour edition may recolour (a red sound effect) or keep
 (black hair, lettering). Each connected solid area is decided once, on its mean predicted colour: it takes that
 colour when it is light (L at least ``SOLID_COLOUR_L``) *and* coloured (chroma at least ``SOLID_COLOUR_C``);
-otherwise it stays ink, as printed. A model unsure of a solid predicts a pale neutral for it, and a grey patch
-where the print has black is worse than the black. A recoloured area keeps a band ``SOLID_OUTLINE`` px wide
+otherwise it stays ink, as printed. A model unsure of a solid predicts a pale or muted colour for it, and a
+wrong colour where the print has black is worse than the black: only a strongly coloured prediction recolours. A recoloured area keeps a band ``SOLID_OUTLINE`` px wide
 along its edge as ink: the colour edition keeps a sound effect's outline dark, and the line art ends where the
 solid begins. Screens are neither: their dots disappear under the flat colour.
 """
@@ -26,7 +26,7 @@ from ..kernels.lab import lab_to_rgb
 from .lineart import LineArt, page_levels
 
 SOLID_COLOUR_L = 35.0  # Lab L from which a solid area's predicted colour may replace its ink ...
-SOLID_COLOUR_C = 10.0  # ... if its chroma (a*b* distance from grey) is at least this
+SOLID_COLOUR_C = 40.0  # ... if its chroma (a*b* distance from grey) is at least this: a confident colour
 SOLID_OUTLINE = 2  # px: the band along a recoloured solid area's edge that stays ink (its outline)
 RING_INK = 0.9  # a ring pixel at least this dark (0 paper .. 1 ink) is a screen dot, not a line's edge
 
