@@ -136,7 +136,8 @@ def main() -> None:
     recalls = [s["recall"] for s in parts.values()]
     print(json.dumps({
         "model": str(path), "oracle": args.oracle, "chapter": args.chapter, "pages": args.pages,
-        "print": args.print_style, "first_page": args.first_page, "hint_page": args.hint_page, "strategy": settings.strategy,
+        "first_page": args.first_page, "print": args.print_style, "hint_page": args.hint_page,
+        "strategy": settings.strategy,
         "rule": {"match_distance": hints.MATCH_DISTANCE, "match_blur": hints.MATCH_BLUR,
                  "match_area": hints.MATCH_AREA, "min_region": hints.MIN_REGION},
         "parts": parts, "median_recall": round(float(np.median(recalls)), 4) if recalls else None,

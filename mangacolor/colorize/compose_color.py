@@ -12,9 +12,10 @@ Solid areas (``LineArt.solid``) are ink that the colour edition may recolour (a 
 (black hair, lettering). Each connected solid area is decided once, on its mean predicted colour: it takes that
 colour when it is light (L at least ``SOLID_COLOUR_L``) *and* coloured (chroma at least ``SOLID_COLOUR_C``);
 otherwise it stays ink, as printed. A model unsure of a solid predicts a pale or muted colour for it, and a
-wrong colour where the print has black is worse than the black: only a strongly coloured prediction recolours. A recoloured area keeps a band ``SOLID_OUTLINE`` px wide
-along its edge as ink: the colour edition keeps a sound effect's outline dark, and the line art ends where the
-solid begins. Screens are neither: their dots disappear under the flat colour.
+wrong colour where the print has black is worse than the black: only a strongly coloured prediction recolours.
+A recoloured area keeps a band ``SOLID_OUTLINE`` px wide along its edge as ink: the colour edition keeps a sound
+effect's outline dark, and the line art ends where the solid begins. Screens are neither: their dots disappear
+under the flat colour.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def compose_color(print_gray: np.ndarray, lineart: LineArt, region_lab: np.ndarr
     inked = lineart.lines | (ring & (dark < RING_INK))
     recoloured = recoloured_solids(lineart.solid, lab)
     inked |= lineart.solid & ~recoloured
-    inked |= recoloured & (ndimage.distance_transform_edt(lineart.solid) <= SOLID_OUTLINE)
+    if recoloured.any():  # the outline band: distance to the nearest pixel outside the solid
+        inked |= recoloured & (ndimage.distance_transform_edt(lineart.solid) <= SOLID_OUTLINE)
 
     factor = np.where(inked, keep, 1.0)[..., None]
     return np.round(255.0 * colour * factor).astype(np.uint8)
