@@ -38,13 +38,13 @@ import torch
 from torch import nn
 
 # the architecture, as data: channels of every hidden layer and the dilation of each 3x3 convolution
-CHANNELS = 12
+CHANNELS = 16
 DILATIONS = (1, 2, 4, 8, 4, 2, 1)
 CLASSES = ("paper_or_screen", "line", "solid")
 LINE, SOLID = 1, 2
 
 WEIGHTS = Path(__file__).with_name("lineart_net.npz")
-WEIGHTS_SHA256 = "4383c92b1015676cc32a7a57561fee77ecefc6fcada249f0490bf456daf4fff5"  # of the shipped lineart_net.npz (lineart_train prints it)
+WEIGHTS_SHA256 = "3350663f45eee9132b39975ddd8c99b96e3c1bd504b750a1fecbcf473a151629"  # of the shipped lineart_net.npz (lineart_train prints it)
 
 PAPER_PERCENTILE, INK_PERCENTILE = 99.0, 0.5  # page levels: the grey of paper and of full ink
 MIN_CONTRAST = 32.0  # grey levels between paper and ink below which a page is blank (no line art)

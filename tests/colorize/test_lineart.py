@@ -25,10 +25,11 @@ def page():
 
 # (precision, recall) bars: the brief's 0.9 on the default print; on the fixed print's dense dark screens the
 # strokes' soft edges (with_stroke_edges) take in some dots that touch a line: recall rises, precision falls
+@pytest.mark.parametrize("index", [0, 1, 2])
 @pytest.mark.parametrize("style, bars", [("screentone", (0.9, 0.95)), ("fixed", (0.87, 0.92))])
-def test_held_out_page_lines_match_the_ink_layer(page, style, bars):
-    _, _, truth = page
-    bw = render_print(2016, CHAPTER, 0, style)[1]
+def test_held_out_page_lines_match_the_ink_layer(index, style, bars):
+    truth = render_layers(2016, CHAPTER, index)[1] >= INK_CUT
+    bw = render_print(2016, CHAPTER, index, style)[1]
     art = extract_lineart(bw)
     assert isinstance(art, LineArt) and art.lines.shape == bw.shape
     p, r = precision_recall(art.lines, truth)
@@ -37,13 +38,17 @@ def test_held_out_page_lines_match_the_ink_layer(page, style, bars):
 
 def test_other_screens_with_blur_and_noise(page):
     """The palette's coverages under sheets of random kinds, angles and rulings, blurred (sigma 0.7) and
-    noisy (sigma 6 grey levels)."""
+    noisy (sigma 6 grey levels); scored over three draws of the sheets, as one draw's coarse line screens decide
+    a few points of precision on their own."""
     label, ink, truth = page
-    bw = dense_print(label, ink, np.random.default_rng(stable_seed(CHAPTER, "test-variant")))
-    noisy = cv2.GaussianBlur(bw.astype(np.float32), (0, 0), 0.7)
-    noisy += np.random.default_rng(1).normal(0, 6, noisy.shape).astype(np.float32)
-    p, r = precision_recall(extract_lineart(np.clip(noisy, 0, 255).astype(np.uint8)).lines, truth)
-    assert p >= 0.7 and r >= 0.9, (p, r)  # coarse line screens still pass for ink: precision is the weak side
+    scores = []
+    for variant in ("test-variant", "v2", "v3"):
+        bw = dense_print(label, ink, np.random.default_rng(stable_seed(CHAPTER, variant)))
+        noisy = cv2.GaussianBlur(bw.astype(np.float32), (0, 0), 0.7)
+        noisy += np.random.default_rng(1).normal(0, 6, noisy.shape).astype(np.float32)
+        scores.append(precision_recall(extract_lineart(np.clip(noisy, 0, 255).astype(np.uint8)).lines, truth))
+    p, r = np.mean(scores, axis=0)
+    assert p >= 0.7 and r >= 0.9, scores  # coarse line screens still pass for ink: precision is the weak side
 
 
 def test_pure_line_art_is_all_line(page):
