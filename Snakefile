@@ -20,7 +20,7 @@ check_config(config)
 wildcard_constraints:
     chapter=r"(?!work$)[A-Za-z][A-Za-z0-9_]*",
     kind=r"classification|regression",
-    opt=r"sgd|adadelta|adam",
+    opt=r"sgd|adadelta|adam|ensemble",  # ensemble: rule ensemble (train.smk), never trained itself
 
 
 include: "workflow/rules/common.smk"

@@ -156,15 +156,31 @@ def cmd_train(a):
         return
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
     if a.kind == "classification" and a.abstain_levels:
-        from .model.calibrate import calibrate_abstention, record_abstention
-        from .model.load import load_model
+        _calibrate(a, bins["centers"])
 
-        model, _ = load_model(a.out)
-        abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, bins["centers"],
-                                          a.temperature, a.abstain_levels)
-        record_abstention(a.out, abstention)
-        print(f"abstention calibrated on {abstention['cells']} validation cells: factors "
-              + " ".join(f"{f:.2f}" for f in abstention["factors"]))
+
+def _calibrate(a, centers):
+    """Calibrate the abstention of the classifier at ``a.out`` on the validation pages of its training split."""
+    from .model.calibrate import calibrate_abstention, record_abstention
+    from .model.load import load_model
+
+    model, _ = load_model(a.out)
+    abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, centers, a.temperature,
+                                      a.abstain_levels)
+    record_abstention(a.out, abstention)
+    print(f"abstention calibrated on {abstention['cells']} validation cells: factors "
+          + " ".join(f"{f:.2f}" for f in abstention["factors"]))
+
+
+def cmd_ensemble(a):
+    from .data.targets import load_bins
+    from .model.ensemble import write_ensemble
+
+    _threads(a.threads)
+    write_ensemble(a.models, a.out)
+    print(f"{a.out}: ensemble of {', '.join(str(m) for m in a.models)}")
+    if a.abstain_levels:
+        _calibrate(a, load_bins(a.bins)["centers"])
 
 
 def cmd_crops(a):
@@ -372,6 +388,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, required=True, help="threads of the job, shared by its processes")
     p.add_argument("--out", required=True, help="model.pt path; history.csv and samples.npz go beside it")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("ensemble", help="join trained classifiers into one model (geometric mean of their bins)")
+    p.add_argument("--models", nargs="+", required=True, help="the classifiers' model.pt files (two or more)")
+    p.add_argument("--features", nargs="+", required=True, help="their training features (abstention calibration)")
+    p.add_argument("--labels", nargs="+", required=True, help="their training labels (abstention calibration)")
+    p.add_argument("--bins", required=True, help="bins.npz they were trained with")
+    p.add_argument("--val-fraction", type=float, required=True, help="their training's validation share")
+    p.add_argument("--seed", type=int, required=True, help="their training's seed (it fixes the validation pages)")
+    p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the calibration")
+    p.add_argument("--abstain-levels", type=int, required=True,
+                   help="confidence groups of the abstention calibration on validation pages (0 = none)")
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--out", required=True, help="model.pt of the ensemble")
+    p.set_defaults(func=cmd_ensemble)
 
     p = sub.add_parser("crops", help="model inputs of every strategy for a chapter, with their hypercolumns")
     p.add_argument("--pages", required=True)

@@ -24,7 +24,12 @@ def check_config(config: dict) -> None:
     if tiling["canvas"] % tiling["tile"]:
         raise ConfigError(f"config tiling.tile: {tiling['tile']} does not divide tiling.canvas {tiling['canvas']}")
     kind, optimiser = config["colorize"]["model"].split("-")
-    if optimiser not in config["training"]["runs"].get(kind, []):
+    if optimiser == "ensemble":
+        if len(config["training"]["runs"].get("classification", [])) < 2:
+            raise ConfigError("config colorize.model: classification-ensemble joins the trained classifiers, and "
+                              "training.runs.classification lists fewer than two; list more or name one "
+                              "(classification-adam)")
+    elif optimiser not in config["training"]["runs"].get(kind, []):
         raise ConfigError(f"config colorize.model: {kind}-{optimiser} is not trained; add {optimiser} to "
                           f"training.runs.{kind}")
     colorize = config["colorize"]

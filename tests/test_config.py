@@ -70,6 +70,8 @@ def test_unknown_top_level_key():
     (lambda c: c["tiling"].update(tile=200), "tiling.tile"),
     (lambda c: c["colorize"].update(model="classification-sgd") or c["training"]["runs"].update(
         classification=["adam"]), "colorize.model"),
+    (lambda c: c["colorize"].update(model="classification-ensemble") or c["training"]["runs"].update(
+        classification=["adam"]), "colorize.model"),
     (lambda c: c["chapters"].update(mine={"color": "/no/such/folder"}), "chapters.mine.color"),
     (lambda c: c["features"].update(weights="missing.pth"), "features.weights"),
     (lambda c: c["training"].update(kernel=3, cell_fraction=0.5), "training.cell_fraction"),

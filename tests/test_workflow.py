@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from mangacolor.evaluate.metrics import psnr
@@ -78,7 +79,10 @@ def test_chapter_report_is_complete(run_dir):
     assert sorted(p.parent.name for p in (out / "pages").glob("*/*.png")) == sorted(
         ["bw", "contours", "overlap", "page", "tiles", "truth"])  # every strategy's page, and the viewer's B&W, truth
     scores = pd.read_csv(out / "scores.csv")  # every head on the held-out tiles, beside the grey baseline
-    assert list(scores.model) == ["gray", "classification-adam", "regression-adam"]
+    assert list(scores.model) == ["gray", "classification-sgd", "classification-adam", "regression-adam",
+                                  "classification-ensemble"]  # the ensemble (colorize.model) joins the two
+    exported = torch.load(out / "model.pt", weights_only=True)["meta"]  # the model colorize users get
+    assert exported["members"] == ["classification-sgd", "classification-adam"] and "abstain" in exported
     assert scores.cells.nunique() == 1 and (scores.top1.between(0, 1)).all()
     assert "Models on held-out tiles" in html
     assert not list((run_dir / "results").glob(".*"))  # no temp folders left behind

@@ -96,6 +96,26 @@ def build_model(kind: str, in_channels: int, n_bins: int, widths: Sequence[int],
     return Head(kind, in_channels, n_bins, tuple(widths), kernel, int(context), bool(lightness))
 
 
+class EnsembleHead(nn.Module):
+    """Classification heads of one architecture trained apart (a run's classifiers, one per optimiser) read as one:
+    the normalised geometric mean of their bin distributions (the mean of their log-probabilities, which serves as
+    logits: softmax gives it back) and the mean of their lightness outputs."""
+
+    def __init__(self, members: Sequence[nn.Module]):
+        super().__init__()
+        if len(members) < 2 or any(m.kind != "classification" for m in members):
+            raise ValueError("an ensemble needs at least two classification heads")
+        self.kind = "classification"
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor, with_lightness: bool = False):
+        """(B, C, G, G) -> mean log-probabilities (B, Q, G, G); with ``with_lightness`` also the mean L (B, 1, G, G)."""
+        outs = [m(x, with_lightness) for m in self.members]
+        scores = [o[0] if with_lightness else o for o in outs]
+        logp = torch.stack([F.log_softmax(s.float(), dim=1) for s in scores]).mean(0)
+        return (logp, torch.stack([o[1] for o in outs]).mean(0)) if with_lightness else logp
+
+
 def lightness_loss(l_pred: torch.Tensor, l_true: torch.Tensor,
                    cell_weights: torch.Tensor | None = None) -> torch.Tensor:
     """Smooth L1 on L* / 100 (B, 1, G, G): robust to the few cells whose fill is ambiguous (thin parts);

@@ -5,7 +5,8 @@ from someone else can hold tensors, numbers, strings, lists and dicts, never cod
 those types (the bin centres are a float32 tensor; `load_model` hands them out as a NumPy array). What inference
 reads from ``meta``:
 
-- the head: ``kind``, ``in_channels``, ``n_bins``, ``widths``, ``kernel``, ``context``, ``grid``;
+- the head: ``kind``, ``in_channels``, ``n_bins``, ``widths``, ``kernel``, ``context``, ``grid``; ``members``
+  (an ensemble of classifiers, ``model.ensemble``): the names of the runs it joins, one head of that shape each;
 - ``centers``: (Q, 2) ab bin centres; ``features``: the backbone (weights, layers, grid, precision, ...);
 - ``tiling``: ``{"canvas", "tile"}`` the pages were tiled with for training;
 - ``scale_reference`` (where the training prints show screentones): their mean screen profile
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .heads import build_model
+from .heads import EnsembleHead, build_model
 
 MODEL_FILE = "model.pt"
 HEAD_KEYS = ("kind", "in_channels", "n_bins", "widths", "kernel", "context")
@@ -80,14 +81,24 @@ def read_model_file(path: str | os.PathLike, device: str = "cpu") -> dict:
     return saved
 
 
+def build_head(meta: dict) -> torch.nn.Module:
+    """The untrained head a model file's metadata describes: one head, or with ``meta["members"]`` (the names of
+    the runs an ensemble joins, ``model.ensemble``) an ``EnsembleHead`` of that many heads of the same shape."""
+    def head():
+        return build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"], meta["kernel"],
+                           meta["context"], meta.get("lightness", False))
+
+    members = meta.get("members")
+    return EnsembleHead([head() for _ in members]) if members else head()
+
+
 def load_model(path: str | os.PathLike, device: str = "cpu") -> tuple[torch.nn.Module, dict]:
     """The trained head of a ``model.pt`` (or of the folder holding one) in eval mode, and its metadata
     (``meta["centers"]`` as float32 (Q, 2) NumPy). ModelError for anything that is not such a model."""
     path = model_path(path)
     saved = read_model_file(path, device)
     meta = saved["meta"]
-    model = build_model(meta["kind"], meta["in_channels"], meta["n_bins"], meta["widths"], meta["kernel"],
-                        meta["context"], meta.get("lightness", False))
+    model = build_head(meta)
     try:
         model.load_state_dict(saved["state_dict"])
     except (RuntimeError, TypeError, AttributeError) as exc:

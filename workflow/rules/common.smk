@@ -21,7 +21,10 @@ TONE_LOOKUP = f"{TARGETS}/tone_lookup-k{config['tone_lookup']['k']}-n{config['to
 REG = f"{WORK}/runs/{TT}/{FT}/regression"  # bin-independent: the regression baseline predicts ab directly
 TRAIN_CHAPTERS = config["train"]
 MODELS = [f"{kind}-{opt}" for kind, opts in config["training"]["runs"].items() for opt in opts]
+CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
+ENSEMBLE = "classification-ensemble"  # every trained classifier joined into one (rule ensemble)
 COLORIZE_MODEL = config["colorize"]["model"]
+SCORED_MODELS = MODELS + ([ENSEMBLE] if COLORIZE_MODEL == ENSEMBLE else [])
 BASELINE_MODEL = next((m for m in MODELS if m.startswith("regression")), None)
 
 

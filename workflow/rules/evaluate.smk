@@ -34,7 +34,7 @@ rule scores:
         features=f"{FEAT}/{{chapter}}.h5",
         labels=f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5",
         bins=BINS,
-        models=[f"{model_root(m)}/models/{m}/model.pt" for m in MODELS],
+        models=[f"{model_root(m)}/models/{m}/model.pt" for m in SCORED_MODELS],
     output:
         f"{RUN}/scores/{{chapter}}.csv",
     log:

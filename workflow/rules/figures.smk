@@ -1,7 +1,6 @@
 # Stage 8: figures, each from a rule, each flagged for `snakemake --report` with a caption.
 # `figures.*` values are params of these rules only: a style change reruns figures and the report, nothing else.
 FIG = f"--dpi {config['figures']['dpi']}"
-CLASSIFIERS = [m for m in MODELS if m.startswith("classification")]
 
 
 rule figure_bins:

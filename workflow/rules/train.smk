@@ -50,6 +50,7 @@ rule train:
         bench_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}")
     wildcard_constraints:
         kind="classification",
+        opt="sgd|adadelta|adam",
     conda:
         ENV
     threads: TRAIN_THREADS
@@ -80,8 +81,38 @@ use rule train as train_regression with:
         bench_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}")
     wildcard_constraints:
         kind="regression",
+        opt="sgd|adadelta|adam",
     params:
         **TRAIN_PARAMS,
         bins="",
         rebalance="--rebalance false",
         lightness_weight=0.0,
+
+
+# The run's classifiers joined into one model (colorize.model: classification-ensemble): the geometric mean of
+# their bin distributions, its abstention calibrated on the same validation pages as theirs.
+rule ensemble:
+    input:
+        models=[f"{RUN}/models/{m}/model.pt" for m in CLASSIFIERS],
+        features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        labels=expand(f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        bins=BINS,
+    output:
+        f"{RUN}/models/{ENSEMBLE}/model.pt",
+    log:
+        log_path(f"train/{TT}/{FT}/{BT}/{ENSEMBLE}"),
+    benchmark:
+        bench_path(f"train/{TT}/{FT}/{BT}/{ENSEMBLE}")
+    conda:
+        ENV
+    threads: HEAVY_THREADS
+    params:
+        val_fraction=TRAINING["val_fraction"],
+        seed=config["seed"],
+        temperature=config["colorize"]["temperature"],
+        abstain_levels=config["colorize"]["abstain_levels"],
+    shell:
+        "mangacolor ensemble --models {input.models} --features {input.features} --labels {input.labels} "
+        "--bins {input.bins} --val-fraction {params.val_fraction} --seed {params.seed} "
+        "--temperature {params.temperature} --abstain-levels {params.abstain_levels} --threads {threads} "
+        "--out {output} 2>&1 | tee {log}"
