@@ -156,31 +156,31 @@ def cmd_train(a):
         return
     annotate_run(out_dir, a.features[0], a.tiles, bins["centers"])
     if a.kind == "classification" and a.abstain_levels:
-        _calibrate(a, bins["centers"])
+        _calibrate(a)
 
 
-def _calibrate(a, centers):
-    """Calibrate the abstention of the classifier at ``a.out`` on the validation pages of its training split."""
+def _calibrate(a):
+    """Calibrate the abstention of the classifier at ``a.out`` (with the bin centres it records) on the validation
+    pages of its training split."""
     from .model.calibrate import calibrate_abstention, record_abstention
     from .model.load import load_model
 
-    model, _ = load_model(a.out)
-    abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, centers, a.temperature,
-                                      a.abstain_levels)
+    model, meta = load_model(a.out)
+    abstention = calibrate_abstention(model, a.features, a.labels, a.val_fraction, a.seed, meta["centers"],
+                                      a.temperature, a.abstain_levels)
     record_abstention(a.out, abstention)
     print(f"abstention calibrated on {abstention['cells']} validation cells: factors "
           + " ".join(f"{f:.2f}" for f in abstention["factors"]))
 
 
 def cmd_ensemble(a):
-    from .data.targets import load_bins
     from .model.ensemble import write_ensemble
 
     _threads(a.threads)
     write_ensemble(a.models, a.out)
     print(f"{a.out}: ensemble of {', '.join(str(m) for m in a.models)}")
     if a.abstain_levels:
-        _calibrate(a, load_bins(a.bins)["centers"])
+        _calibrate(a)
 
 
 def cmd_crops(a):
@@ -393,7 +393,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+", required=True, help="the classifiers' model.pt files (two or more)")
     p.add_argument("--features", nargs="+", required=True, help="their training features (abstention calibration)")
     p.add_argument("--labels", nargs="+", required=True, help="their training labels (abstention calibration)")
-    p.add_argument("--bins", required=True, help="bins.npz they were trained with")
     p.add_argument("--val-fraction", type=float, required=True, help="their training's validation share")
     p.add_argument("--seed", type=int, required=True, help="their training's seed (it fixes the validation pages)")
     p.add_argument("--temperature", type=float, required=True, help="annealed-mean temperature of the calibration")

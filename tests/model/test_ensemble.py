@@ -1,5 +1,4 @@
 """An ensemble of a run's classifiers: one model file whose output is the geometric mean of its members'."""
-import numpy as np
 import pytest
 import torch
 
@@ -7,6 +6,13 @@ from mangacolor.cli import main
 from mangacolor.model.ensemble import write_ensemble
 from mangacolor.model.heads import EnsembleHead
 from mangacolor.model.load import load_model
+
+
+def record_centers(model_file, heads):
+    """Add the bin centres to a tiny run's model.pt metadata, as `annotate_run` does for a pipeline run."""
+    saved = torch.load(model_file, weights_only=True)
+    saved["meta"]["centers"] = torch.as_tensor(heads.centers(), dtype=torch.float32)
+    torch.save(saved, model_file)
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +27,7 @@ def runs(tmp_path_factory, heads):
                      "classification-adam": dict(optimizer="adam", lr=0.01),
                      "regression-adam": dict(kind="regression", optimizer="adam", lr=0.01)}.items():
         heads.run(chapters, tmp / name, epochs=2, lightness_weight=0.0 if "regression" in name else 1.0, **kw)
-        saved = torch.load(tmp / name / "model.pt", weights_only=True)
-        saved["meta"]["centers"] = torch.as_tensor(heads.centers(), dtype=torch.float32)
-        torch.save(saved, tmp / name / "model.pt")
+        record_centers(tmp / name / "model.pt", heads)
         out[name] = tmp / name / "model.pt"
     return out, chapters, tmp
 
@@ -54,9 +58,7 @@ def test_members_must_be_classifiers_of_one_shape(runs, heads, tmp_path):
         write_ensemble([models["classification-sgd"]], tmp_path / "model.pt")
     wide = tmp_path / "wide"
     heads.run(chapters, wide, epochs=1, widths=(8,), lightness_weight=1.0)
-    saved = torch.load(wide / "model.pt", weights_only=True)
-    saved["meta"]["centers"] = torch.as_tensor(heads.centers(), dtype=torch.float32)
-    torch.save(saved, wide / "model.pt")
+    record_centers(wide / "model.pt", heads)
     with pytest.raises(ValueError, match=r"wide/model.pt: differs from .* in widths"):
         write_ensemble([models["classification-sgd"], wide / "model.pt"], tmp_path / "model.pt")
     assert not (tmp_path / "model.pt").exists()  # nothing written for a refused ensemble
@@ -64,11 +66,9 @@ def test_members_must_be_classifiers_of_one_shape(runs, heads, tmp_path):
 
 def test_ensemble_command_calibrates_its_own_abstention(runs, heads, tmp_path, capsys):
     models, (features, labels), tmp = runs
-    bins = tmp_path / "bins.npz"
-    np.savez(bins, centers=heads.centers(), weights=np.ones(heads.Q))
     out = tmp_path / "ens" / "model.pt"
     main(["ensemble", "--models", str(models["classification-sgd"]), str(models["classification-adam"]),
-          "--features", *map(str, features), "--labels", *map(str, labels), "--bins", str(bins),
+          "--features", *map(str, features), "--labels", *map(str, labels),
           "--val-fraction", "0.25", "--seed", "3", "--temperature", "0.38", "--abstain-levels", "4",
           "--threads", "1", "--out", str(out)])
     meta = load_model(out)[1]

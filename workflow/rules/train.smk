@@ -17,6 +17,14 @@ TRAIN_SHELL = LAUNCH + (
     "--processes {params.processes} --threads {threads} --out {output.model} 2>&1 | tee {log}"
 )
 
+# The optimisers a train job runs (the ensemble is joined from their models, never trained itself).
+TRAINED_OPTIMIZERS = "sgd|adadelta|adam"
+# The classifiers' training data: what they learn from, and what the ensemble calibrates its abstention on.
+CLASSIFIER_DATA = dict(
+    features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+    labels=expand(f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+)
+
 TRAIN_PARAMS = dict(
     epochs=TRAINING["epochs"],
     lr=lambda wc: TRAINING["lr"][wc.opt],
@@ -36,8 +44,7 @@ TRAIN_PARAMS = dict(
 
 rule train:
     input:
-        features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
-        labels=expand(f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
+        **CLASSIFIER_DATA,
         tiles=expand(f"{WORK}/tiles/{TT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
         bins=BINS,
     output:
@@ -50,7 +57,7 @@ rule train:
         bench_path(f"train/{TT}/{FT}/{BT}/{{kind}}-{{opt}}")
     wildcard_constraints:
         kind="classification",
-        opt="sgd|adadelta|adam",
+        opt=TRAINED_OPTIMIZERS,
     conda:
         ENV
     threads: TRAIN_THREADS
@@ -81,7 +88,7 @@ use rule train as train_regression with:
         bench_path(f"train/{TT}/{FT}/regression/{{kind}}-{{opt}}")
     wildcard_constraints:
         kind="regression",
-        opt="sgd|adadelta|adam",
+        opt=TRAINED_OPTIMIZERS,
     params:
         **TRAIN_PARAMS,
         bins="",
@@ -93,10 +100,8 @@ use rule train as train_regression with:
 # their bin distributions, its abstention calibrated on the same validation pages as theirs.
 rule ensemble:
     input:
+        **CLASSIFIER_DATA,
         models=[f"{RUN}/models/{m}/model.pt" for m in CLASSIFIERS],
-        features=expand(f"{FEAT}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
-        labels=expand(f"{WORK}/labels/{TT}/{BT}-g{GRID}/{{chapter}}.h5", chapter=TRAIN_CHAPTERS),
-        bins=BINS,
     output:
         f"{RUN}/models/{ENSEMBLE}/model.pt",
     log:
@@ -107,12 +112,9 @@ rule ensemble:
         ENV
     threads: HEAVY_THREADS
     params:
-        val_fraction=TRAINING["val_fraction"],
-        seed=config["seed"],
-        temperature=config["colorize"]["temperature"],
-        abstain_levels=config["colorize"]["abstain_levels"],
+        **{k: TRAIN_PARAMS[k] for k in ("val_fraction", "seed", "temperature", "abstain_levels")},
     shell:
         "mangacolor ensemble --models {input.models} --features {input.features} --labels {input.labels} "
-        "--bins {input.bins} --val-fraction {params.val_fraction} --seed {params.seed} "
+        "--val-fraction {params.val_fraction} --seed {params.seed} "
         "--temperature {params.temperature} --abstain-levels {params.abstain_levels} --threads {threads} "
         "--out {output} 2>&1 | tee {log}"
